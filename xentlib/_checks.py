@@ -1,0 +1,53 @@
+"""Input checks shared by xentlib's losses.
+
+Every public function validates its arguments here, so that a bad call fails with a
+message naming the problem instead of silently broadcasting into a wrong number.
+"""
+
+import numpy as np
+
+REDUCTIONS = ("none", "mean", "sum")
+
+
+def check_reduction(reduction):
+    """Raise ``ValueError`` unless ``reduction`` is one of ``"none"``, ``"mean"``, ``"sum"``."""
+    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
+        raise ValueError(
+            f"reduction must be one of {REDUCTIONS}, got {reduction!r}"
+        )
+
+
+def as_float_array(x, name):
+    """Return ``x`` as a float32 or float64 array.
+
+    float32 and float64 arrays keep their dtype; Python scalars, lists, booleans and
+    integer arrays become float64 (as PyTorch would need an explicit cast, we make the
+    common case convenient but never lower the precision). Other dtypes raise
+    ``TypeError`` naming the argument.
+    """
+    arr = np.asarray(x)
+    if arr.dtype in (np.float32, np.float64):
+        return arr
+    if arr.dtype.kind in "biu":
+        return arr.astype(np.float64)
+    raise TypeError(
+        f"{name} must be a real float32 or float64 array (or integers), got dtype {arr.dtype}"
+    )
+
+
+def check_same_shape(a, b, name_a, name_b):
+    """Raise ``ValueError`` if two arrays differ in shape (no silent broadcasting)."""
+    if np.shape(a) != np.shape(b):
+        raise ValueError(
+            f"{name_b} must have the same shape as {name_a}: "
+            f"got {name_a} {np.shape(a)} and {name_b} {np.shape(b)}"
+        )
+
+
+def reduce(loss, reduction):
+    """Apply a PyTorch-style reduction to an elementwise loss array."""
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
