@@ -72,15 +72,22 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+def _missing(message: str) -> None:
+    # In CI a missing browser is a broken set-up, not a reason to skip.
+    if os.environ.get("CI") == "true":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def chromium_path() -> Path:
     if not CHROMIUM.exists():
-        pytest.skip(
+        _missing(
             f"Chromium not found at {CHROMIUM}; install it (and the local MathJax copy) "
             "with: bash tests/browser/setup.sh"
         )
     if not (MATHJAX_DIR / "es5" / "tex-mml-chtml.js").is_file():
-        pytest.skip(
+        _missing(
             f"the local MathJax 3 copy is missing ({MATHJAX_DIR}); install it with: "
             "bash tests/browser/setup.sh"
         )
