@@ -6,6 +6,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
+# One BLAS thread: the book's matrices are small, and on a 2-core machine a threaded
+# BLAS spends more time synchronising than multiplying.
+export OPENBLAS_NUM_THREADS ?= 1
+
 .PHONY: book test lab bench clean distclean venv
 
 venv: $(STAMP)
