@@ -360,6 +360,42 @@ def test_cross_entropy_gradient_general_n():
     assert one_hot.ok
 
 
+def value_at_size(expr, values):
+    """Evaluate a general-size expression at a counterexample: sizes and indices first."""
+    ints = {s: int(values[str(s)]) for s in expr.free_symbols
+            if isinstance(s, sp.Symbol) and s.is_integer and str(s) in values}
+    e = expr.subs(ints).doit()
+    point = {s: sp.Float(values[str(s)], 30)
+             for s in e.atoms(sp.Symbol, sp.Indexed) if str(s) in values}
+    return complex(sp.N(e.xreplace(point), 30))
+
+
+def test_batch_mean_general_m_keeps_indices_in_range():
+    m = sp.Symbol("m", integer=True, positive=True)
+    J = sp.Sum(xs.bce_with_logits(zb[i], yb[i]), (i, 1, m)) / m
+    claim = (xs.sigmoid(zb[k]) - yb[k]) / m
+    # sp.diff collapses the KroneckerDelta sum into a Piecewise that is 0 for k > m; an
+    # index drawn beyond the batch must not count as a counterexample.
+    for start in (sp.diff(J, zb[k]), sp.Derivative(J, zb[k])):
+        proof = xs.check_equal(start, claim)
+        assert proof.ok and "n = 2, 3, 4 and every k" in proof.method, proof
+    d = xs.Derivation(r"\frac{\partial J}{\partial z_k}", sp.Derivative(J, zb[k]))
+    d.step(claim, r"$\partial L_i / \partial z_k = \delta_{ik}(\sigma(z_i) - y_i)$")
+    assert d.ok
+    wrongs = [(xs.sigmoid(zb[k]) - yb[k], "missing 1/m"),
+              ((yb[k] - xs.sigmoid(zb[k])) / m, "flipped sign")]
+    for wrong, reason in wrongs:
+        with pytest.raises(xs.DerivationError, match=reason):
+            xs.Derivation("J", sp.Derivative(J, zb[k])).step(wrong, reason)
+        for start in (sp.diff(J, zb[k]), sp.Derivative(J, zb[k])):
+            proof = xs.check_equal(start, wrong)
+            ce = proof.counterexample
+            assert not proof.ok and 1 <= ce.values["k"] <= ce.values["m"], proof
+            lv, rv = value_at_size(start, ce.values), value_at_size(wrong, ce.values)
+            assert abs(lv - rv) > 1e-6
+            assert (lv.real, rv.real) == pytest.approx((ce.lhs, ce.rhs), rel=1e-9, abs=1e-12)
+
+
 # ---------------------------------------------------------------------------------------
 # the seed's 2-class worked example
 # ---------------------------------------------------------------------------------------
@@ -417,6 +453,39 @@ def test_numeric_fallback_is_named_and_shapes_are_checked():
     assert proof.ok and re.fullmatch(r"symbolic|numeric, \d+ points", proof.method)
     mismatch = xs.check_equal(sp.Matrix([x, y]), sp.Matrix([[x, y]]))
     assert not mismatch.ok and "shapes differ" in mismatch.method
+
+
+def test_unevaluated_derivative_is_evaluated_under_the_givens():
+    w, b, L, g = sp.symbols("w b L g", real=True)
+    loss = xs.Given({L: xs.bce_with_logits(w * x + b, y)}, r"$L = \ell(wx + b, y)$")
+    d = xs.Derivation(r"\frac{\partial L}{\partial w}", sp.Derivative(L, w), domain=loss)
+    d.step((xs.sigmoid(w * x + b) - y) * x, "chain rule")
+    assert d.ok
+    # the reader sees the derivative as written, not its value
+    assert r"\frac{\partial L}{\partial w} &= \frac{d}{d w} L" in d.to_latex()
+    assert "= Derivative(L, w)" in repr(d)
+    wrong = (xs.sigmoid(w * x + b) - y) * (-x)
+    with pytest.raises(xs.DerivationError, match="sign slip") as err:
+        d.step(wrong, "sign slip")
+    assert_real_counterexample(err.value, sp.Derivative(L, w), wrong,
+                               list(loss.substitutions.items()))
+    # a derivative carried in by a substitution is evaluated too
+    slope = xs.Given({g: sp.Derivative(xs.bce_with_logits_stable(z, y), z)})
+    right = xs.check_equal(g, xs.sigmoid(z) - y, given=slope)
+    assert right.ok, right
+    flipped = xs.check_equal(g, y - xs.sigmoid(z), given=slope)
+    assert not flipped.ok and flipped.counterexample is not None
+    v = flipped.counterexample.values
+    assert flipped.counterexample.lhs == pytest.approx(1 / (1 + np.exp(-v["z"])) - v["y"])
+    # an undefined function's derivative has no NumPy form: SymPy alone decides
+    f = sp.Function("f")
+    assert xs.check_equal(sp.Derivative(f(z) ** 2, z), 2 * f(z) * f(z).diff(z)).ok
+    unproved = xs.check_equal(sp.Derivative(f(z) ** 2, z), 3 * f(z) * f(z).diff(z))
+    assert not unproved.ok and "inconclusive" in unproved.method
+    # d/dy_j under a one-hot y: differentiate before y becomes a KroneckerDelta
+    linear = sp.Derivative(sp.Sum(yb[i] * zb[i], (i, 1, n_)), yb[j])
+    assert xs.check_equal(linear, zb[j], given=xs.one_hot(yb, k)).ok
+    assert not xs.check_equal(linear, -zb[j], given=xs.one_hot(yb, k)).ok
 
 
 def test_simplex_sampling_respects_sums_to_one():

@@ -16,12 +16,14 @@ link of the chain when it is written. It has three parts:
   a concrete counterexample.
 
 Writing a derivation that reads well: start from ``sp.Derivative(...)`` (shown as
-d/dz, evaluated for the check); name a sub-expression with a symbol and state what it
-stands for, ``given=Given({a: sigmoid(z)}, r"$a = \sigma(z)$")``, so lines stay short;
+d/dz, evaluated for the check after the conditions are substituted, so ``Derivative(L, w)``
+given ``L = ...`` is the derivative of what ``L`` stands for); name a sub-expression with a
+symbol and state what it stands for, ``given=Given({a: sigmoid(z)}, r"$a = \sigma(z)$")``,
+so lines stay short;
 state the domain (``positive``, ``in_open_unit_interval``, ``sums_to_one``) wherever a
 log or a label needs one. For a general size, write sums with ``IndexedBase`` and
 ``Sum(..., (k, 1, n))``; steps SymPy cannot prove in general are checked at n = 2, 3, 4
-and every value of the free indices, and the method says so.
+and every value 1..n of the free indices, and the method says so.
 
 Examples:
   >>> import sympy as sp
@@ -639,13 +641,19 @@ def one_hot(ys, k):
       [0]])
     """
     if isinstance(ys, sp.IndexedBase):
-        return Condition(
-            f"${sp.latex(ys[k])} = 1$, other entries $0$",
-            rewrite=lambda e: e.replace(
-                lambda x: isinstance(x, sp.Indexed) and x.base == ys,
-                lambda x: sp.KroneckerDelta(x.indices[0], k),
-            ),
-        )
+        def is_target(x):
+            return isinstance(x, sp.Indexed) and x.base == ys
+
+        def rewrite(e):
+            # A derivative with respect to a target is taken before the target becomes
+            # a KroneckerDelta, which is not a variable one can differentiate by.
+            e = e.replace(
+                lambda x: isinstance(x, sp.Derivative) and any(map(is_target, x.variables)),
+                lambda x: x.doit(),
+            )
+            return e.replace(is_target, lambda x: sp.KroneckerDelta(x.indices[0], k))
+
+        return Condition(f"${sp.latex(ys[k])} = 1$, other entries $0$", rewrite=rewrite)
     ys = _as_vector(ys, "ys")
     if isinstance(k, sp.Basic) and k in ys:
         pos = ys.index(k)
@@ -730,10 +738,21 @@ def _fmt(v, digits=4):
 
 
 def _entries(expr):
-    # doit() evaluates what is written unevaluated for display (Derivative, concrete Sum).
     if isinstance(expr, MatrixBase):
-        return [e.doit() for e in expr], expr.shape
-    return [sp.sympify(expr).doit()], None
+        return list(expr), expr.shape
+    return [sp.sympify(expr)], None
+
+
+def _substitute_all(expr, conds):
+    """Apply every condition's substitutions, before anything is evaluated.
+
+    Substituting first, then ``doit()``, evaluates ``Derivative(L, w)`` given ``L = f(w)``
+    as the derivative of ``f(w)`` (not 0), and evaluates a ``Derivative`` that a
+    substitution brings in (NumPy cannot print one).
+    """
+    for c in conds:
+        expr = c.substitute(expr)
+    return expr
 
 
 def _real_symbols(exprs, kinds):
@@ -889,8 +908,9 @@ def _numeric(lhs_entries, rhs_entries, shape, conds, originals, rng, n_points, e
         with np.errstate(all="ignore"):
             out = [np.broadcast_to(np.asarray(v, dtype=complex), (n_points,))
                    for v in f(*[point[s] for s in symbols])]
-    except (TypeError, ValueError, NameError, AttributeError):
-        # Something NumPy cannot evaluate (an unevaluated Sum, an unknown function):
+    except (TypeError, ValueError, NameError, AttributeError, NotImplementedError):
+        # Something NumPy cannot evaluate (an unevaluated Sum, an unknown function or
+        # its derivative):
         # no numeric evidence either way, the symbolic proof must decide.
         return None, None
     k = len(lhs_entries)
@@ -920,7 +940,7 @@ def _report_values(point, originals, index_map):
     out = {str(back.get(s, s)): v for s, v in point.items()}
     out = dict(sorted(out.items(), key=lambda kv: _natural_key(kv[0])))
     for sym, expr in originals:
-        value = sp.sympify(expr).xreplace(index_map).xreplace(subs)
+        value = sp.sympify(expr).doit().xreplace(index_map).xreplace(subs)
         if str(sym) in out or value.free_symbols:
             continue
         value = complex(sp.N(value, 15))
@@ -987,15 +1007,19 @@ def check_equal(lhs, rhs, given=None, domain=None, seed=0):
     rhs_entries, rshape = _entries(rhs)
     if lshape != rshape:
         return Proof(False, f"shapes differ: {lshape or 'scalar'} and {rshape or 'scalar'}")
-    originals = []
-    for c in conds:
-        originals.extend(c.substitutions.items())
-        lhs_entries = [c.substitute(e) for e in lhs_entries]
-        rhs_entries = [c.substitute(e) for e in rhs_entries]
+    originals = [kv for c in conds for kv in c.substitutions.items()]
     kinds = {}
     for c in conds:
         kinds.update(c.kinds)
-    sizes = _sizes(lhs_entries + rhs_entries)
+    n_lhs = len(lhs_entries)
+    written = [_substitute_all(e, conds) for e in lhs_entries + rhs_entries]
+    lhs_entries = [e.doit() for e in written[:n_lhs]]
+    rhs_entries = [e.doit() for e in written[n_lhs:]]
+    # doit() may turn a Sum over KroneckerDelta(i, k) into a Piecewise in k <= m: the size
+    # comes from the Sum as written, so that k is drawn within 1..n like every index.
+    evaluated = lhs_entries + rhs_entries
+    left = set().union(*[e.free_symbols for e in evaluated])
+    sizes = sorted(set(_sizes(evaluated)) | (set(_sizes(written)) & left), key=str)
     if sizes:
         return _check_general(lhs_entries, rhs_entries, lshape, conds, sizes, kinds, seed)
     rng = np.random.default_rng(seed)
