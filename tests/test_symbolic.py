@@ -193,7 +193,12 @@ def test_batch_weight_gradient_matrix_shapes():
     assert d.ok and d.result.shape == (1, 2)
     with pytest.raises(xs.DerivationError) as err:
         d.step((A - Y) * X.T, "missing 1/m")
-    assert err.value.step.counterexample.entry in {(0, 0), (0, 1)}
+    ce = err.value.step.counterexample
+    assert ce.entry in {(0, 0), (0, 1)}
+    # printed like the book's subscripts, counted from 1
+    label = f"({ce.entry[0] + 1}, {ce.entry[1] + 1})"
+    assert ce.entry_label() == label
+    assert f"entry {label}" in str(ce) and f"entry {label}" in str(err.value)
     assert_real_counterexample(err.value, d.result, (A - Y) * X.T)
     with pytest.raises(xs.DerivationError):
         d.step((A - Y) * X[::-1, :].T / m, "rows of X swapped")

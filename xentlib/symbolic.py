@@ -694,7 +694,9 @@ class Counterexample:
         by the conditions, e.g. the last target of a simplex or ``a = sigma(z)``).
       lhs: value of the left (previous) side; for a Matrix, of the worst entry.
       rhs: value of the right (new) side.
-      entry: the Matrix entry ``(row, col)``, or ``None`` for scalars.
+      entry: the Matrix entry ``(row, col)`` counted from 0 (to index the Matrix in
+        Python), or ``None`` for scalars. Printed, it is counted from 1, like the
+        subscripts in the book's formulas: ``entry (3, 2)`` is row 3, column 2.
     """
 
     values: dict
@@ -706,8 +708,15 @@ class Counterexample:
         """The point as ``"z = 0.82, a = 0.6942"``."""
         return ", ".join(f"{k} = {_fmt(v)}" for k, v in self.values.items())
 
+    def entry_label(self):
+        """The Matrix entry as the book writes it, counted from 1: ``"(3, 2)"``."""
+        if self.entry is None:
+            return None
+        row, col = self.entry
+        return f"({row + 1}, {col + 1})"
+
     def __str__(self):
-        where = f"entry {self.entry}: " if self.entry is not None else ""
+        where = f"entry {self.entry_label()}: " if self.entry is not None else ""
         at = f"at {self.point()}: " if self.values else ""
         return f"{at}{where}{_fmt(self.lhs)} != {_fmt(self.rhs)}"
 
@@ -1127,7 +1136,7 @@ class Step:
         if ce is None:
             return f"{msg}: {self.method}"
         at = f" at {ce.point()}" if ce.values else ""
-        where = f", entry {ce.entry}" if ce.entry is not None else ""
+        where = f", entry {ce.entry_label()}" if ce.entry is not None else ""
         return (f"{msg}:{at}{where} the line before is {_fmt(ce.lhs)} "
                 f"and this step is {_fmt(ce.rhs)}")
 
@@ -1311,7 +1320,7 @@ def _latex_failure(step):
     # A few assignments per row keep the chain narrow enough for a page.
     rows = [",\\ ".join(pairs[i:i + 4]) for i in range(0, len(pairs), 4)] or [""]
     rows[0] = (r"\text{false at }" if pairs else r"\text{false}") + rows[0]
-    where = "" if ce.entry is None else r"\text{, entry }" + str(ce.entry)
+    where = "" if ce.entry is None else r"\text{, entry }" + ce.entry_label()
     rows[-1] += f"{where}:\\ {{{_fmt(ce.lhs)}}} \\neq {{{_fmt(ce.rhs)}}}"
     return [r + "," if i < len(rows) - 1 else r for i, r in enumerate(rows)]
 
