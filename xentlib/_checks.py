@@ -45,9 +45,18 @@ def check_same_shape(a, b, name_a, name_b):
 
 
 def reduce(loss, reduction):
-    """Apply a PyTorch-style reduction to an elementwise loss array."""
-    if reduction == "mean":
-        return loss.mean()
+    """Reduce an elementwise loss like PyTorch: the mean of an empty loss is nan."""
+    if reduction == "none":
+        return loss
+    total = loss.sum()
     if reduction == "sum":
-        return loss.sum()
-    return loss
+        return total
+    with np.errstate(invalid="ignore"):
+        return total / loss.size
+
+
+def scale_grad(grad, reduction):
+    """Give an elementwise gradient the mean's 1/N factor; "sum" and "none" keep it."""
+    if reduction == "mean" and grad.size:
+        grad /= grad.size
+    return grad

@@ -14,7 +14,13 @@ the targets and weights are converted to it.
 
 import numpy as np
 
-from xentlib._checks import as_float_array, check_reduction, check_same_shape
+from xentlib._checks import (
+    as_float_array,
+    check_reduction,
+    check_same_shape,
+    reduce,
+    scale_grad,
+)
 
 __all__ = [
     "binary_cross_entropy",
@@ -63,17 +69,6 @@ def _weight_array(weight, shape, dtype, name):
     return w
 
 
-def _reduce_value(loss, reduction):
-    """Reduce an elementwise loss like PyTorch: the mean of an empty loss is nan."""
-    if reduction == "none":
-        return loss
-    total = loss.sum()
-    if reduction == "sum":
-        return total
-    with np.errstate(invalid="ignore"):
-        return total / loss.size
-
-
 def _bce_inputs(p, y, weight, reduction):
     check_reduction(reduction)
     p = as_float_array(p, "p")
@@ -104,9 +99,7 @@ def _bce_grad(p, y, weight, reduction):
     grad = (p - y) / np.maximum((1 - p) * p, p.dtype.type(_GRAD_EPS))
     if weight is not None:
         grad = grad * weight
-    if reduction == "mean" and grad.size:
-        grad /= grad.size
-    return grad
+    return scale_grad(grad, reduction)
 
 
 def binary_cross_entropy(p, y, weight=None, reduction="mean"):
@@ -162,7 +155,7 @@ def binary_cross_entropy(p, y, weight=None, reduction="mean"):
         :func:`binary_cross_entropy_with_logits`.
     """
     p, y, weight = _bce_inputs(p, y, weight, reduction)
-    return _reduce_value(_bce_loss(p, y, weight), reduction)
+    return reduce(_bce_loss(p, y, weight), reduction)
 
 
 def binary_cross_entropy_grad(p, y, weight=None, reduction="mean"):
@@ -230,7 +223,7 @@ def binary_cross_entropy_value_and_grad(p, y, weight=None, reduction="mean"):
         :func:`binary_cross_entropy`, :func:`binary_cross_entropy_grad`.
     """
     p, y, weight = _bce_inputs(p, y, weight, reduction)
-    loss = _reduce_value(_bce_loss(p, y, weight), reduction)
+    loss = reduce(_bce_loss(p, y, weight), reduction)
     return loss, _bce_grad(p, y, weight, reduction)
 
 
@@ -263,7 +256,7 @@ def _logits_value_and_grad(x, y, weight, pos_weight, reduction, need_loss, need_
             loss = (1 - y) * x + (1 + (pos_weight - 1) * y) * (softplus_neg + np.maximum(-x, 0))
         if weight is not None:
             loss = loss * weight
-        loss = _reduce_value(loss, reduction)
+        loss = reduce(loss, reduction)
     if need_grad:
         sig = np.where(x >= 0, 1, e) / (1 + e)  # sigma(x), as in xentlib.sigmoid
         if pos_weight is None:
@@ -272,8 +265,7 @@ def _logits_value_and_grad(x, y, weight, pos_weight, reduction, need_loss, need_
             grad = (1 + (pos_weight - 1) * y) * sig - pos_weight * y
         if weight is not None:
             grad = grad * weight
-        if reduction == "mean" and grad.size:
-            grad /= grad.size
+        grad = scale_grad(grad, reduction)
     return loss, grad
 
 
