@@ -17,7 +17,7 @@ from xentlib.activations import (
     softmax_jacobian,
     softmax_vjp,
 )
-from xentlib.gradcheck import numerical_grad
+from xentlib.finite_differences import numerical_grad
 
 DTYPES = [np.float32, np.float64]
 INF = np.inf

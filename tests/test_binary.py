@@ -17,7 +17,7 @@ from xentlib.binary import (
     binary_cross_entropy_with_logits_grad,
     binary_cross_entropy_with_logits_value_and_grad,
 )
-from xentlib.gradcheck import gradcheck, numerical_grad
+from xentlib.finite_differences import gradcheck, numerical_grad
 
 DTYPES = [np.float32, np.float64]
 REDUCTIONS = ["none", "mean", "sum"]

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from xentlib.gradcheck import numerical_grad
+from xentlib.finite_differences import numerical_grad
 from xentlib.nn import MLP, LogisticRegression, relu, relu_grad, sgd_step
 
 # Central differences in float64 with eps ~ 1e-6 are accurate to about 1e-9 on these

@@ -26,12 +26,12 @@ from xentlib.binary import (
     binary_cross_entropy_with_logits_grad,
     binary_cross_entropy_with_logits_value_and_grad,
 )
-from xentlib.cross_entropy import (
+from xentlib.categorical import (
     cross_entropy,
     cross_entropy_grad,
     cross_entropy_value_and_grad,
 )
-from xentlib.gradcheck import GradcheckReport, gradcheck, numerical_grad, relative_error
+from xentlib.finite_differences import GradcheckReport, gradcheck, numerical_grad, relative_error
 
 __version__ = "0.1.0"
 

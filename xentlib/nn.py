@@ -3,7 +3,7 @@
 Columns are examples throughout, as in the book: an input batch ``X`` has shape
 ``(n, m)`` (``n`` features, ``m`` examples), logits ``Z`` and activations ``A`` have one
 row per unit. The losses and their gradients with respect to the logits come from
-:mod:`xentlib.binary` and :mod:`xentlib.cross_entropy`; this module only adds the
+:mod:`xentlib.binary` and :mod:`xentlib.categorical`; this module only adds the
 layers in front of them and the chain rule back through those layers.
 
 Chapter 1 trains :class:`LogisticRegression`; chapter 6 derives the backward pass of
@@ -16,7 +16,7 @@ import numpy as np
 
 from xentlib.activations import sigmoid, softmax
 from xentlib.binary import binary_cross_entropy_with_logits_value_and_grad
-from xentlib.cross_entropy import cross_entropy_value_and_grad
+from xentlib.categorical import cross_entropy_value_and_grad
 
 __all__ = ["LogisticRegression", "MLP", "relu", "relu_grad", "sgd_step"]
 

@@ -1,4 +1,4 @@
-"""Tests of xentlib.gradcheck on functions whose gradients are known in closed form."""
+"""Tests of xentlib.finite_differences on functions whose gradients are known in closed form."""
 
 import dataclasses
 
@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from xentlib.activations import logsumexp, softmax
-from xentlib.gradcheck import GradcheckReport, gradcheck, numerical_grad, relative_error
+from xentlib.finite_differences import GradcheckReport, gradcheck, numerical_grad, relative_error
 
 
 def quadratic(matrix):

@@ -1,4 +1,4 @@
-"""Tests of xentlib.cross_entropy against hand computation, finite differences and PyTorch."""
+"""Tests of xentlib.categorical against hand computation, finite differences and PyTorch."""
 
 import importlib
 import itertools
@@ -10,15 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from xentlib.cross_entropy import (
+from xentlib.categorical import (
     cross_entropy,
     cross_entropy_grad,
     cross_entropy_value_and_grad,
 )
-from xentlib.gradcheck import gradcheck
+from xentlib.finite_differences import gradcheck
 
 # The module itself (the package re-exports a function of the same name).
-ce_module = importlib.import_module("xentlib.cross_entropy")
+ce_module = importlib.import_module("xentlib.categorical")
 
 DTYPES = [np.float32, np.float64]
 REDUCTIONS = ["mean", "sum", "none"]
@@ -491,3 +491,16 @@ def test_other_bad_arguments_raise():
         cross_entropy(Z.astype(complex), k)
     with pytest.raises(TypeError, match="logits must be a real float32 or float64 array"):
         cross_entropy(Z.astype(np.float16), k)
+
+
+def test_module_and_function_names_are_distinct():
+    import types
+
+    import xentlib
+    import xentlib.categorical as categorical
+    import xentlib.finite_differences as finite_differences
+
+    assert isinstance(categorical, types.ModuleType)
+    assert isinstance(finite_differences, types.ModuleType)
+    assert xentlib.cross_entropy is categorical.cross_entropy
+    assert xentlib.gradcheck is finite_differences.gradcheck
