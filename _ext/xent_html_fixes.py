@@ -1,5 +1,11 @@
-"""Page fixes for the book's HTML: one copy of each inline script, and wide formulas
-that scroll instead of being cut off (static/xent.css).
+"""Page fixes for the book's HTML.
+
+* static/xent.css and static/xent.js, on every page: working sidebar buttons on
+  phones and desktops, formulas, tables and outputs that scroll inside their own
+  box with a visible cue instead of pushing the page sideways, wrapping code and
+  inline literals, button groups for slider-figure choices, search results
+  without raw TeX, print that never clips.
+* One copy of each inline script (below).
 
 Sphinx 7 adds an inline script registered after the builder starts twice (once with
 filename None, once with ''), so sphinx-thebe's `const THEBE_JS_URL = ...` runs twice
@@ -33,5 +39,6 @@ def _add_static_path(app, config):
 def setup(app):
     app.connect("config-inited", _add_static_path)
     app.add_css_file("xent.css")
+    app.add_js_file("xent.js", loading_method="defer")
     app.connect("html-page-context", _drop_duplicate_inline_scripts)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
