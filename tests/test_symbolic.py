@@ -137,7 +137,7 @@ def test_sigmoid_derivative():
     d.step(sp.exp(-z) / (1 + sp.exp(-z)) ** 2, "quotient rule")
     d.step(s * (1 - s), r"$1 - \sigma(z) = e^{-z}\sigma(z)$")
     d.step(a * (1 - a), "name it", given=xs.Given({a: s}, r"$a = \sigma(z)$"))
-    assert d.ok and [st.method for st in d.steps] == ["symbolic"] * 3
+    assert d.ok and [st.proved for st in d.steps] == [True] * 3
     assert d.result == a * (1 - a)
     on_sigmoid = [(a, s)]
     for wrong, reason in [(a, "dropped factor"), (a * (a - 1), "flipped sign")]:
@@ -339,7 +339,7 @@ def test_softmax_jacobian_general_n():
     d = xs.Derivation(r"\frac{\partial a_i}{\partial z_j}", sp.diff(soft(i), zb[j]))
     d.step(soft(i) * (sp.KroneckerDelta(i, j) - soft(j)), r"$a_i(\delta_{ij} - a_j)$")
     assert d.ok
-    assert "n = 2, 3, 4" in d.steps[0].method or d.steps[0].method == "symbolic"
+    assert d.steps[0].proved or "tested at" in d.steps[0].method
     with pytest.raises(xs.DerivationError) as err:
         d.step(soft(i) * (sp.KroneckerDelta(i, j) - soft(i)), "wrong index")
     ce = err.value.step.counterexample
@@ -377,7 +377,7 @@ def test_batch_mean_general_m_keeps_indices_in_range():
     # index drawn beyond the batch must not count as a counterexample.
     for start in (sp.diff(J, zb[k]), sp.Derivative(J, zb[k])):
         proof = xs.check_equal(start, claim)
-        assert proof.ok and "n = 2, 3, 4 and every k" in proof.method, proof
+        assert proof.ok, proof
     d = xs.Derivation(r"\frac{\partial J}{\partial z_k}", sp.Derivative(J, zb[k]))
     d.step(claim, r"$\partial L_i / \partial z_k = \delta_{ik}(\sigma(z_i) - y_i)$")
     assert d.ok
@@ -449,7 +449,7 @@ def test_domain_decides_and_inconclusive_is_not_a_pass():
 
 def test_numeric_fallback_is_named_and_shapes_are_checked():
     proof = xs.check_equal(xs.bce_with_logits_stable(x, y), xs.bce_with_logits(x, y))
-    assert proof.ok and re.fullmatch(r"symbolic|numeric, \d+ points", proof.method)
+    assert proof.ok and (proof.proved or proof.method.startswith("tested at"))
     mismatch = xs.check_equal(sp.Matrix([x, y]), sp.Matrix([[x, y]]))
     assert not mismatch.ok and "shapes differ" in mismatch.method
 
@@ -510,7 +510,7 @@ def test_errata_mode_records_and_renders():
     assert r"{\color{green}\checkmark}\ \text{expand}" in latex
     assert r"\text{false at }z = " in latex
     text = repr(d)
-    assert "FAILED" in text and "ok: symbolic" in text and "a sign slip" in text
+    assert "✗ a sign slip" in text and "✓ expand" in text
     assert repr(d) == text  # deterministic
 
 

@@ -1,0 +1,293 @@
+r"""Conditions a step may rely on, and what the reader is shown about them.
+
+A :class:`Condition` does three things: it rewrites both sides before they are compared
+(``a = sigma(z)``, ``y_3 = 1 - y_1 - y_2``, ``y_i = delta_ik``), it chooses where test
+points are drawn (``positive``, ``in_open_unit_interval``, the hyperplane of targets that
+sum to one), and it carries the text printed beside the step. Nothing a verdict depends on
+is left out of that text: symbol assumptions are shown by the derivation as well.
+"""
+
+import numpy as np
+import sympy as sp
+from sympy.matrices import MatrixBase
+
+from xentlib.symbolic.expressions import _as_vector
+
+__all__ = [
+    "Condition",
+    "Given",
+    "in_open_unit_interval",
+    "negative",
+    "nonnegative",
+    "one_hot",
+    "positive",
+    "sums_to_one",
+]
+
+DOMAIN_KINDS = ("positive", "nonnegative", "negative", "unit")
+
+
+class Condition:
+    """What a step relies on: substitutions, a sampling domain and a text for the reader.
+
+    Built by :class:`Given`, :func:`sums_to_one`, :func:`one_hot`, :func:`positive`,
+    :func:`nonnegative`, :func:`negative` and :func:`in_open_unit_interval`; a list of
+    conditions may be passed wherever one is expected.
+
+    Attributes:
+      text: what the reader sees beside the step; may contain ``$...$`` math.
+      substitutions: dict applied to both sides before they are compared.
+      kinds: dict symbol -> ``"positive"``, ``"nonnegative"``, ``"negative"`` or
+        ``"unit"``, the domain test points are drawn from (and the assumption SymPy may
+        use in a proof).
+      simplex: tuples of symbols ``y_1..y_{n-1}`` whose last partner ``y_n`` was replaced
+        by ``1 - (y_1 + ... + y_{n-1})``; they are drawn jointly, on the probability
+        simplex and off it (targets that sum to one may be negative unless a domain
+        says otherwise).
+    """
+
+    def __init__(self, text, substitutions=None, kinds=None, simplex=(), rewrite=None,
+                 concrete=None):
+        self.text = text
+        self.substitutions = dict(substitutions or {})
+        self.kinds = dict(kinds or {})
+        self.simplex = tuple(tuple(g) for g in simplex)
+        # General-size conditions rewrite patterns (a Sum, an Indexed) rather than
+        # symbols, and become a concrete condition once the size is a number.
+        self._rewrite = rewrite
+        self._concrete = concrete
+
+    def substitute(self, expr):
+        """Apply the substitutions to an expression or Matrix."""
+        if self._rewrite is not None:
+            expr = self._rewrite(expr)
+        if not self.substitutions:
+            return expr
+        return expr.subs(self.substitutions, simultaneous=True)
+
+    def concrete(self, size_values):
+        """The condition at concrete sizes (a dict size symbol -> int)."""
+        return self._concrete(size_values) if self._concrete else self
+
+    def __repr__(self):
+        return f"Condition({self.text!r})"
+
+
+def Given(substitutions=None, text=None, **kinds):
+    r"""A condition stated as substitutions, e.g. ``a = sigma(z)``.
+
+    Args:
+      substitutions: dict ``{symbol: expression}`` replaced in both sides before they are
+        compared (the step holds *given* these equalities).
+      text: what the reader sees; may contain ``$...$`` math. Defaults to the equalities.
+      **kinds: optional domains, e.g. ``positive=[b]``, ``unit=[p]``.
+
+    Returns:
+      A :class:`Condition`.
+
+    Examples:
+      >>> import sympy as sp
+      >>> from xentlib.symbolic import sigmoid
+      >>> a, z = sp.symbols("a z", real=True)
+      >>> Given({a: sigmoid(z)}, "$a = \\sigma(z)$").text
+      '$a = \\sigma(z)$'
+      >>> Given({a: sigmoid(z)}).text
+      '$a = \\frac{1}{1 + e^{- z}}$'
+    """
+    substitutions = dict(substitutions or {})
+    if text is None:
+        if not substitutions:
+            raise ValueError("Given needs substitutions or a text")
+        text = ", ".join(f"${sp.latex(k)} = {sp.latex(v)}$" for k, v in substitutions.items())
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a string, got {type(text).__name__}")
+    unknown = set(kinds) - set(DOMAIN_KINDS)
+    if unknown:
+        raise ValueError(f"unknown domain kinds: {sorted(unknown)}")
+    table = {s: kind for kind, syms in kinds.items() for s in syms}
+    return Condition(text, substitutions, table)
+
+
+def _domain(kind, syms, text):
+    if not syms:
+        raise ValueError(f"{kind} needs at least one symbol")
+    flat = []
+    for s in syms:
+        flat.extend(s if isinstance(s, (MatrixBase, list, tuple)) else [s])
+    for s in flat:
+        if not isinstance(s, (sp.Symbol, sp.Indexed)):
+            raise TypeError(f"{kind} takes symbols, got {s!r}")
+    names = ", ".join(sp.latex(s) for s in flat)
+    return Condition(f"${names} {text}$", kinds={s: kind for s in flat})
+
+
+def positive(*syms):
+    """Condition: the symbols are positive (tested from 1e-6 to 1e6).
+
+    Examples:
+      >>> import sympy as sp
+      >>> positive(*sp.symbols("b c")).text
+      '$b, c > 0$'
+    """
+    return _domain("positive", syms, "> 0")
+
+
+def nonnegative(*syms):
+    """Condition: the symbols are at least 0 (tested at 0 and from 1e-6 to 1e6)."""
+    return _domain("nonnegative", syms, r"\geq 0")
+
+
+def negative(*syms):
+    """Condition: the symbols are negative (tested from -1e6 to -1e-6)."""
+    return _domain("negative", syms, "< 0")
+
+
+def in_open_unit_interval(*syms):
+    r"""Condition: the symbols lie in (0, 1), like probabilities (tested up to 1e-6 from the ends).
+
+    Examples:
+      >>> import sympy as sp
+      >>> in_open_unit_interval(sp.Symbol("a")).text
+      '$a \\in (0, 1)$'
+    """
+    return _domain("unit", syms, r"\in (0, 1)")
+
+
+def _sum_over(base, n):
+    """Match ``Sum(base[k'], (k', 1, n))`` whatever the summation variable is called."""
+
+    def matches(e):
+        if not isinstance(e, sp.Sum) or len(e.limits) != 1:
+            return False
+        var, lo, hi = e.limits[0]
+        return lo == 1 and hi == n and e.function == base[var]
+
+    return matches
+
+
+def sums_to_one(ys, n=None):
+    """Condition: targets that sum to one.
+
+    For a vector ``y_1..y_n`` the last one is replaced by ``1 - (y_1 + ... + y_{n-1})``;
+    the others are tested on the probability simplex and off it (nothing says they are
+    nonnegative: add :func:`in_open_unit_interval` or :func:`nonnegative` when a step needs
+    it). For an ``IndexedBase`` ``y`` and a size symbol ``n``, ``Sum(y[k], (k, 1, n))`` is
+    replaced by 1, and the vector rule is used wherever a check falls back to concrete
+    sizes.
+
+    Args:
+      ys: a vector of symbols, or an ``IndexedBase``.
+      n: the size symbol, only with an ``IndexedBase``.
+
+    Returns:
+      A :class:`Condition`.
+
+    Examples:
+      >>> from xentlib.symbolic import symbols_vector
+      >>> ys = symbols_vector("y", 3)
+      >>> c = sums_to_one(ys)
+      >>> c.text, c.substitute(ys[2])
+      ('$y_{1} + y_{2} + y_{3} = 1$', -y_1 - y_2 + 1)
+    """
+    if isinstance(ys, sp.IndexedBase):
+        if n is None:
+            raise ValueError("sums_to_one(IndexedBase, n) needs the size symbol n")
+        return Condition(
+            f"$\\sum_{{k=1}}^{{{sp.latex(n)}}} {sp.latex(ys)}_k = 1$",
+            rewrite=lambda e: e.replace(_sum_over(ys, n), lambda _: sp.S.One),
+            concrete=lambda sizes: sums_to_one([ys[i] for i in range(1, sizes[n] + 1)]),
+        )
+    ys = _as_vector(ys, "ys")
+    if len(ys) < 2:
+        raise ValueError("sums_to_one needs at least two targets")
+    terms = " + ".join(sp.latex(y) for y in ys) if len(ys) <= 4 else r"\sum_k y_k"
+    return Condition(
+        f"${terms} = 1$",
+        substitutions={ys[-1]: 1 - sp.Add(*ys[:-1])},
+        simplex=[ys[:-1]],
+    )
+
+
+def _rename_bound(expr, avoid):
+    """Rename the bound index of every Sum/Product that is one of ``avoid``.
+
+    ``one_hot(y, k)`` turns ``y[i]`` into ``delta(i, k)``; inside ``Sum(..., (k, 1, n))``
+    the bound ``k`` is another variable than the true class ``k`` and must not be
+    captured by it.
+    """
+
+    def rename(e):
+        for var, *_ in e.limits:
+            if var in avoid:
+                e = e.xreplace({var: sp.Dummy(var.name, integer=True)})
+        return e
+
+    return expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)), rename)
+
+
+def one_hot(ys, k):
+    """Condition: a one-hot target, ``y_k = 1`` and every other entry 0.
+
+    Args:
+      ys: a vector of symbols ``y_1..y_n``, or an ``IndexedBase``.
+      k: the true class: for a vector, its 1-based position (as in the name ``y_k``) or
+        the symbol itself; for an ``IndexedBase``, an integer symbol or number, and
+        ``y[i]`` becomes ``KroneckerDelta(i, k)`` (a sum over an index also called ``k``
+        keeps its own, separate index).
+
+    Returns:
+      A :class:`Condition`.
+
+    Examples:
+      >>> from xentlib.symbolic import symbols_vector
+      >>> ys = symbols_vector("y", 3)
+      >>> one_hot(ys, 2).substitute(ys)
+      Matrix([
+      [0],
+      [1],
+      [0]])
+    """
+    if isinstance(ys, sp.IndexedBase):
+        k = sp.sympify(k)
+        if not (k.is_integer or (isinstance(k, sp.Symbol) and k.is_integer is not False)):
+            raise TypeError(f"the true class must be an integer symbol or number, got {k!r}")
+
+        def is_target(x):
+            return isinstance(x, sp.Indexed) and x.base == ys
+
+        def rewrite(e):
+            # A derivative with respect to a target is taken before the target becomes
+            # a KroneckerDelta, which is not a variable one can differentiate by.
+            e = e.replace(
+                lambda x: isinstance(x, sp.Derivative) and any(map(is_target, x.variables)),
+                lambda x: x.doit(),
+            )
+            e = _rename_bound(e, k.free_symbols)
+            return e.replace(is_target, lambda x: sp.KroneckerDelta(x.indices[0], k))
+
+        return Condition(f"${sp.latex(ys[k])} = 1$, other entries $0$", rewrite=rewrite)
+    ys = _as_vector(ys, "ys")
+    if isinstance(k, sp.Basic) and k in ys:
+        pos = ys.index(k)
+    elif isinstance(k, (int, np.integer)) and not isinstance(k, bool):
+        if not 1 <= k <= len(ys):
+            raise ValueError(f"k must be in 1..{len(ys)}, got {k}")
+        pos = int(k) - 1
+    else:
+        raise TypeError(f"k must be a 1-based position or one of the symbols, got {k!r}")
+    subs = {y: sp.S.One if i == pos else sp.S.Zero for i, y in enumerate(ys)}
+    return Condition(f"${sp.latex(ys[pos])} = 1$, other entries $0$", substitutions=subs)
+
+
+def _conditions(given):
+    """A flat list of conditions from ``None``, one condition or nested lists."""
+    if given is None:
+        return []
+    if isinstance(given, Condition):
+        return [given]
+    if isinstance(given, (list, tuple)):
+        out = []
+        for g in given:
+            out.extend(_conditions(g))
+        return out
+    raise TypeError(f"expected a Condition or a list of them, got {type(given).__name__}")
