@@ -38,6 +38,7 @@ class _Parser(html.parser.HTMLParser):
     def __init__(self):
         super().__init__()
         self.imgs, self.inputs, self.outputs, self.scripts = [], [], [], []
+        self.buttons, self.groups, self.labels = [], [], []
         self._in = None
 
     def handle_starttag(self, tag, attrs):
@@ -46,16 +47,37 @@ class _Parser(html.parser.HTMLParser):
             self.imgs.append(attrs)
         elif tag == "input":
             self.inputs.append(attrs)
-        elif tag in ("output", "script"):
-            self._in = (tag, attrs)
-            (self.outputs if tag == "output" else self.scripts).append([attrs, ""])
+        elif tag == "div" and attrs.get("role") == "group":
+            self.groups.append(attrs)
+        elif tag in ("output", "script", "button"):
+            self._in = tag
+            target = {"output": self.outputs, "script": self.scripts, "button": self.buttons}[tag]
+            target.append([attrs, ""])
+        elif tag == "span" and attrs.get("class") == "xsf-label":
+            self._in = "label"
+            self.labels.append("")
+        elif self._in == "label":
+            self.labels[-1] += self.get_starttag_text()
 
     def handle_endtag(self, tag):
-        self._in = None
+        if self._in == "label" and tag != "span":
+            self.labels[-1] += f"</{tag}>"
+        elif self._in == "label" and self._label_depth_closed():
+            self._in = None
+        elif self._in == "label":
+            self.labels[-1] += "</span>"
+        elif self._in != "label":
+            self._in = None
+
+    def _label_depth_closed(self):
+        text = self.labels[-1]
+        return text.count("<span") == text.count("</span>")
 
     def handle_data(self, data):
-        if self._in is not None:
-            target = self.outputs if self._in[0] == "output" else self.scripts
+        if self._in == "label":
+            self.labels[-1] += data
+        elif self._in is not None:
+            target = {"output": self.outputs, "script": self.scripts, "button": self.buttons}[self._in]
             target[-1][1] += data
 
 
@@ -248,11 +270,16 @@ def test_static_html_shows_the_default_state_without_javascript(color_figure):
     default_flat = sf.states().index({"z": 2.0, "y": 1})
     assert img["src"].split(",", 1)[1] == data["frames"][data["index"][default_flat]]
     assert "z = 2" in img["alt"] and "y = 1" in img["alt"]
-    # The sliders sit at the default positions, disabled until the script enables them.
-    assert [i["value"] for i in parser.inputs] == ["10", "1"]
-    assert all("disabled" in i for i in parser.inputs)
-    assert [i["max"] for i in parser.inputs] == ["16", "1"]
-    assert [o[1] for o in parser.outputs] == ["2", "1"]
+    # The slider sits at its default position and the choice's default button
+    # is pressed, all disabled until the script enables them.
+    assert [(i["name"], i["value"], i["max"]) for i in parser.inputs] == [("z", "10", "16")]
+    assert [o[1] for o in parser.outputs] == ["2"]
+    assert [(b["name"], text, b["aria-pressed"]) for b, text in parser.buttons] == [
+        ("y", "0", "false"),
+        ("y", "1", "true"),
+    ]
+    assert all("disabled" in attrs for attrs in parser.inputs + [b for b, _ in parser.buttons])
+    assert [g["aria-label"] for g in parser.groups] == ["y"]
 
 
 def test_static_html_is_self_contained(color_figure):
@@ -293,6 +320,83 @@ def test_frames_keep_the_axes_still():
     sf = slider_figure(tick_labels_change_width, z=Slider(-8, 8), y=Choice([0, 1]), figsize=(3, 2))
     sizes = {Image.open(io.BytesIO(f)).size for f in sf.frames()}
     assert sizes == {(240, 160)}
+
+
+def test_choices_are_button_groups_with_one_button_per_option():
+    sf = slider_figure(
+        marker_plot,
+        z=Choice([-4, 0, 4], value=4, label="logit"),
+        y=Choice(["a", "b<c", "d", "e", "f", "g", "h", "i", "j"], value="d", label="label"),
+    )
+    parser, data = parse(sf.static_html())
+    assert parser.inputs == [] and parser.outputs == []
+    pressed = [(b["name"], text) for b, text in parser.buttons if b["aria-pressed"] == "true"]
+    assert pressed == [("z", "4"), ("y", "d")]
+    assert [text for b, text in parser.buttons if b["name"] == "y"] == sf.grids[1][:1] + [
+        "b<c"
+    ] + sf.grids[1][2:]
+    assert all(b["type"] == "button" for b, _ in parser.buttons)
+    assert data["shape"] == [3, 9]
+
+
+def test_label_math_becomes_mathjax_spans_and_plain_alt_text():
+    sf = slider_figure(
+        marker_plot,
+        z=Slider(-8, 8, value=2.0, label=r"logit $z_1$ at rate $\eta$"),
+        y=Choice([0, 1], value=1, label="label $y$ (cost \\$1)"),
+    )
+    parser, data = parse(sf.static_html())
+    math = '<span class="math notranslate nohighlight">'
+    assert parser.labels == [
+        rf"logit {math}\(z_1\)</span> at rate {math}\(\eta\)</span>",
+        rf"label {math}\(y\)</span> (cost $1)",
+    ]
+    assert parser.inputs[0]["aria-label"] == "logit z1 at rate η"
+    assert parser.groups[0]["aria-label"] == "label y (cost $1)"
+    assert parser.imgs[0]["alt"] == "Figure at logit z1 at rate η = 2, label y (cost $1) = 1"
+    assert "$" not in "".join(data["alt"]).replace("$1", "")
+
+
+@pytest.mark.parametrize(
+    "label, words",
+    [("cost $5", "unmatched"), ("$a$ and $b", "unmatched"), ("$$", "unmatched")],
+)
+def test_labels_with_an_unmatched_dollar_are_rejected(label, words):
+    with pytest.raises(ValueError, match=words):
+        Slider(0, 1, label=label)
+    with pytest.raises(ValueError, match=words):
+        Choice([0, 1], label=label)
+
+
+@pytest.mark.parametrize("width", [3.0, 6.0, 7.0, 7.5])
+def test_tick_labels_are_legible_on_a_phone(width):
+    """Tick labels at least 11 px tall when the figure is shrunk to a 358 px column."""
+    seen = {}
+
+    def plot(fig, z):
+        ax = fig.subplots()
+        ax.plot([0, 1], [0, z])
+        fig.canvas.draw()
+        seen["size_pt"] = ax.xaxis.get_ticklabels()[0].get_fontsize()
+        seen["title_pt"] = ax.set_title("t").get_fontsize()
+        seen["dpi"] = fig.dpi
+        seen["width_px"] = fig.canvas.get_width_height()[0]
+
+    import matplotlib
+
+    outside = matplotlib.rcParams["font.size"]
+    sf = slider_figure(plot, z=Slider(0, 1), figsize=(width, 2))
+    sf.frames()
+    shown_px = seen["size_pt"] * seen["dpi"] / 72 * min(1.0, 358 / seen["width_px"])
+    assert shown_px >= 11 - 0.05
+    assert seen["size_pt"] >= 10
+    assert seen["title_pt"] == seen["size_pt"]
+    # The live widget draws with the same sizes, and the caller's settings are left alone.
+    seen.clear()
+    sf.render()
+    assert seen["dpi"] == sf.live_dpi
+    assert seen["size_pt"] == pytest.approx(sf.font_size)
+    assert matplotlib.rcParams["font.size"] == outside
 
 
 def test_labels_are_escaped_in_the_html():
@@ -353,8 +457,24 @@ def test_live_controls_match_the_static_grid():
     z, y = box.controls["z"], box.controls["y"]
     assert (z.min, z.max, z.value) == (0.0, 1.0, 0.3)
     assert z.step == pytest.approx(sf.grids[0][1] - sf.grids[0][0])
+    assert type(y).__name__ == "ToggleButtons"
     assert list(y.options) == [("a", "a"), ("b", "b"), ("c", "c")] or list(y.options) == ["a", "b", "c"]
     assert y.value == "b"
+
+
+def test_live_choices_are_buttons_up_to_eight_options_and_labels_keep_their_tex():
+    pytest.importorskip("ipywidgets")
+    sf = slider_figure(
+        marker_plot,
+        z=Choice(list(range(8)), label="logit $z$"),
+        y=Choice(list(range(9)), label="label $y$"),
+    )
+    box = sf.widget()
+    z, y = box.controls["z"], box.controls["y"]
+    assert type(z).__name__ == "ToggleButtons" and type(y).__name__ == "Dropdown"
+    # JupyterLab typesets $...$ in a widget's description.
+    assert (z.description, y.description) == ("logit $z$", "label $y$")
+    assert box.image.layout.width == f"{round(sf.figsize[0] * sf.dpi)}px"
 
 
 def test_is_a_slider_figure(color_figure):

@@ -9,9 +9,21 @@ sliders:
 * on the static website (no kernel, no network) the same cell output carries
   every state of the slider grid, precomputed when the book was built, as
   small palette PNG frames, and a few lines of inline JavaScript swap them
-  when a slider moves;
+  when a slider moves or a choice button is pressed;
 * without JavaScript (or in a PDF) the reader sees the default state, the
   figure drawn at the initial values.
+
+A :class:`Slider` is a range slider everywhere; a :class:`Choice` is a group
+of buttons, one per option, on the site and in Jupyter (ipywidgets
+``ToggleButtons``; a ``Dropdown`` beyond eight options). Labels may contain
+TeX between dollar signs, ``"logit $z_1$"``: the site typesets it with the
+page's MathJax and JupyterLab typesets widget descriptions itself.
+
+Text stays legible on a phone: the frames are drawn with a font size that
+grows with the figure's width, so that tick labels are at least 11 CSS pixels
+tall when the figure is shrunk to a 358-pixel phone column (a 390-pixel
+screen); for a 6-inch-wide figure that is 13.3 points instead of
+matplotlib's 10.
 
 The object is displayed by its MIME bundle: the widget view (chosen by
 JupyterLab), ``text/html`` (chosen by the book's HTML builder, see
@@ -38,16 +50,89 @@ import itertools
 import json
 import math
 import numbers
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["Choice", "Slider", "SliderFigure", "slider_figure"]
+__all__ = ["Choice", "Slider", "SliderFigure", "label_html", "label_text", "slider_figure"]
 
 # Positions of a continuous slider when the grid is chosen automatically.
 _MIN_POSITIONS = 15
 _MAX_POSITIONS = 61
 _MAX_STATES = 400
 _NICE_MANTISSAS = (5.0, 2.5, 2.0, 1.0)
+# Choices with more options than this are a dropdown in Jupyter.
+_MAX_TOGGLE_BUTTONS = 8
+# Legibility on a phone: text at least _PHONE_TEXT_PX tall when the figure is
+# shown _PHONE_COLUMN_PX wide (the text column of a 390-pixel-wide screen).
+_PHONE_TEXT_PX = 11.0
+_PHONE_COLUMN_PX = 358.0
+_MIN_FONT_PT = 10.0
+
+_MATH = re.compile(r"(?<!\\)\$(.+?)(?<!\\)\$")
+_GREEK = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε",
+    "varepsilon": "ε", "zeta": "ζ", "eta": "η", "theta": "θ", "kappa": "κ",
+    "lambda": "λ", "mu": "μ", "nu": "ν", "xi": "ξ", "pi": "π", "rho": "ρ",
+    "sigma": "σ", "tau": "τ", "phi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω",
+    "Delta": "Δ", "Sigma": "Σ", "partial": "∂", "nabla": "∇", "infty": "∞",
+    "cdot": "·", "times": "×", "le": "≤", "ge": "≥", "to": "→",
+}
+
+
+def _check_label(label: str | None, kind: str) -> None:
+    if label is None:
+        return
+    if not isinstance(label, str):
+        raise TypeError(f"{kind} label must be a string, got {label!r}")
+    if _MATH.sub("", label).replace("\\$", "").count("$"):
+        raise ValueError(
+            f"{kind} label {label!r} has an unmatched $: write math as $...$ "
+            "and a literal dollar as \\$"
+        )
+
+
+def _label_parts(label: str) -> list[tuple[bool, str]]:
+    """Split a label into (is_math, text) runs; ``\\$`` is a literal dollar."""
+    parts, pos = [], 0
+    for m in _MATH.finditer(label):
+        if m.start() > pos:
+            parts.append((False, label[pos : m.start()].replace("\\$", "$")))
+        parts.append((True, m.group(1)))
+        pos = m.end()
+    if pos < len(label):
+        parts.append((False, label[pos:].replace("\\$", "$")))
+    return parts
+
+
+def label_html(label: str) -> str:
+    """A label as HTML: text escaped, each ``$...$`` a MathJax inline formula.
+
+    Examples:
+        >>> print(label_html("logit $z_1$ < 0"))
+        logit <span class="math notranslate nohighlight">\\(z_1\\)</span> &lt; 0
+    """
+    return "".join(
+        f'<span class="math notranslate nohighlight">\\({html.escape(t)}\\)</span>'
+        if is_math
+        else html.escape(t)
+        for is_math, t in _label_parts(label)
+    )
+
+
+def label_text(label: str) -> str:
+    """A label as plain text, for alt text and screen readers.
+
+    Examples:
+        >>> label_text(r"learning rate $\\eta$, logit $z_{1}$")
+        'learning rate η, logit z1'
+    """
+
+    def plain(tex: str) -> str:
+        tex = re.sub(r"\\([A-Za-z]+)", lambda m: _GREEK.get(m.group(1), m.group(1)), tex)
+        return re.sub(r"[{}_\\]", "", tex)
+
+    return "".join(plain(t) if is_math else t for is_math, t in _label_parts(label))
 
 
 def _is_real(x: Any) -> bool:
@@ -79,10 +164,11 @@ class Slider:
             at least 15, or ``None`` for the automatic grid.
         value: the initial value, on the grid; default: the grid point
             nearest the middle of the range.
-        label: text beside the slider; default: the parameter's name.
+        label: text beside the slider, TeX allowed between dollar signs
+            (``"logit $z$"``); default: the parameter's name.
 
     Examples:
-        >>> s = Slider(-8, 8, value=2.0, label="logit z")
+        >>> s = Slider(-8, 8, value=2.0, label="logit $z$")
         >>> s.grid()[:3], len(s.grid())
         ([-8.0, -7.0, -6.0], 17)
         >>> len(Slider(0, 1, value=0.3).grid())
@@ -127,8 +213,7 @@ class Slider:
                 raise ValueError(
                     f"Slider value {value!r} is outside the range [{lo!r}, {hi!r}]"
                 )
-        if label is not None and not isinstance(label, str):
-            raise TypeError(f"Slider label must be a string, got {label!r}")
+        _check_label(label, "Slider")
         self.lo = float(lo)
         self.hi = float(hi)
         self.steps = None if steps is None else int(steps)
@@ -211,16 +296,18 @@ class Slider:
 
 
 class Choice:
-    """A discrete parameter: one of a few options, each a slider position.
+    """A discrete parameter: one of a few options, shown as a group of buttons.
 
     Args:
-        options: the values, distinct, at least two (numbers, strings, ...).
+        options: the values, distinct, at least two (numbers, strings, ...);
+            each button shows ``str(option)``.
         value: the initial option; default: the first.
-        label: text beside the slider; default: the parameter's name.
+        label: text beside the buttons, TeX allowed between dollar signs
+            (``"label $y$"``); default: the parameter's name.
 
     Examples:
-        >>> Choice([0, 1], value=1, label="label y")
-        Choice([0, 1], value=1, label='label y')
+        >>> Choice([0, 1], value=1, label="label $y$")
+        Choice([0, 1], value=1, label='label $y$')
         >>> Choice([0, 1], value=2)
         Traceback (most recent call last):
         ...
@@ -252,14 +339,13 @@ class Choice:
             raise ValueError(
                 f"Choice value {value!r} is not one of the options {options!r}"
             )
-        if label is not None and not isinstance(label, str):
-            raise TypeError(f"Choice label must be a string, got {label!r}")
+        _check_label(label, "Choice")
         self.options = options
         self.value = value
         self.label = label
 
     def grid(self) -> list[Any]:
-        """The options, one slider position each."""
+        """The options, one button each."""
         return list(self.options)
 
     def _default_index(self, grid: Sequence[Any]) -> int:
@@ -276,23 +362,63 @@ _SCRIPT = """(function () {
 var root = document.currentScript.parentNode;
 var data = JSON.parse(root.querySelector("script.xsf-data").textContent);
 var img = root.querySelector("img.xsf-frame");
-var inputs = root.querySelectorAll("input.xsf-input");
-var outputs = root.querySelectorAll("output.xsf-value");
+var controls = root.querySelectorAll(".xsf-control");
+var position = [];
 function show() {
   var state = 0;
-  for (var i = 0; i < inputs.length; i++) {
-    var k = Number(inputs[i].value);
-    state = state * data.shape[i] + k;
-    outputs[i].textContent = data.labels[i][k];
+  for (var i = 0; i < controls.length; i++) {
+    state = state * data.shape[i] + position[i];
+    var out = controls[i].querySelector("output.xsf-value");
+    if (out) out.textContent = data.labels[i][position[i]];
+    var buttons = controls[i].querySelectorAll("button.xsf-option");
+    for (var b = 0; b < buttons.length; b++) {
+      buttons[b].setAttribute("aria-pressed", b === position[i] ? "true" : "false");
+    }
   }
   img.src = "data:image/png;base64," + data.frames[data.index[state]];
   img.alt = data.alt[state];
 }
-for (var i = 0; i < inputs.length; i++) {
-  inputs[i].disabled = false;
-  inputs[i].addEventListener("input", show);
-}
+Array.prototype.forEach.call(controls, function (control, i) {
+  var input = control.querySelector("input.xsf-input");
+  if (input) {
+    position[i] = Number(input.value);
+    input.disabled = false;
+    input.addEventListener("input", function () {
+      position[i] = Number(input.value);
+      show();
+    });
+    return;
+  }
+  var buttons = control.querySelectorAll("button.xsf-option");
+  Array.prototype.forEach.call(buttons, function (button, b) {
+    if (button.getAttribute("aria-pressed") === "true") position[i] = b;
+    button.disabled = false;
+    button.addEventListener("click", function () {
+      position[i] = b;
+      show();
+    });
+  });
+});
 })();"""
+
+# Self-contained look of the controls (the book's stylesheet may refine it).
+_STYLE = (
+    ".xent-slider-figure .xsf-control{display:flex;flex-wrap:wrap;align-items:center;"
+    "gap:0.3em 0.6em;margin:0.25em 0}"
+    ".xent-slider-figure .xsf-label{min-width:8em}"
+    ".xent-slider-figure input.xsf-input{flex:1 1 10em;max-width:18em;min-width:6em}"
+    ".xent-slider-figure .xsf-buttons{display:inline-flex;flex-wrap:wrap}"
+    ".xent-slider-figure button.xsf-option{font:inherit;min-height:2.2em;min-width:2.75em;"
+    "padding:0.2em 0.8em;margin:0 0 0 -1px;border:1px solid #8a8f98;"
+    "background:var(--pst-color-surface,#f3f4f5);color:var(--pst-color-text-base,#222);"
+    "cursor:pointer}"
+    ".xent-slider-figure button.xsf-option:first-child{margin-left:0;"
+    "border-radius:0.3em 0 0 0.3em}"
+    ".xent-slider-figure button.xsf-option:last-child{border-radius:0 0.3em 0.3em 0}"
+    '.xent-slider-figure button.xsf-option[aria-pressed="true"]{'
+    "background:var(--pst-color-primary,#0a6a7d);border-color:var(--pst-color-primary,#0a6a7d);"
+    "color:#fff;position:relative}"
+)
 
 
 def _json_for_script(obj: Any) -> str:
@@ -390,6 +516,28 @@ class SliderFigure:
         FigureCanvasAgg(fig)
         return fig
 
+    @property
+    def font_size(self) -> float:
+        """Base font size, in points, of every state's drawing.
+
+        Large enough that text is at least 11 pixels tall when the figure is
+        shrunk to a phone's 358-pixel column, and at least matplotlib's 10.
+        """
+        width_pt = 72.0 * self.figsize[0]
+        return max(_MIN_FONT_PT, round(_PHONE_TEXT_PX * width_pt / _PHONE_COLUMN_PX, 1))
+
+    def _style(self) -> Any:
+        import matplotlib
+
+        # Titles at the base size: a larger title would not fit a narrow figure.
+        return matplotlib.rc_context(
+            {
+                "font.size": self.font_size,
+                "axes.titlesize": "medium",
+                "figure.titlesize": "medium",
+            }
+        )
+
     def _check_values(self, values: dict[str, Any]) -> dict[str, Any]:
         unknown = set(values) - set(self.names)
         if unknown:
@@ -403,10 +551,11 @@ class SliderFigure:
         widget shows; the layout is recomputed for each state.
         """
         state = self._check_values(values)
-        fig = self._new_figure(dpi or self.live_dpi)
-        self.plot(fig, **state)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", metadata={"Software": None})
+        with self._style():
+            fig = self._new_figure(dpi or self.live_dpi)
+            self.plot(fig, **state)
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", metadata={"Software": None})
         return buf.getvalue()
 
     def _frame(self, fig: Any) -> bytes:
@@ -442,28 +591,32 @@ class SliderFigure:
         sliders move, and each frame costs one draw.
         """
         if self._frames is None:
-            states = self.states()
-            default_flat = self._flat_index(self.default_index)
-            fig = self._new_figure(self.dpi)
-            self.plot(fig, **states[default_flat])
-            default_frame = self._frame(fig)
-            positions = [ax.get_position() for ax in fig.axes]
-            frames = []
-            for flat, state in enumerate(states):
-                if flat == default_flat:
-                    frames.append(default_frame)
-                    continue
-                fig.clear()
-                fig.set_layout_engine("none")
-                self.plot(fig, **state)
-                if len(fig.axes) == len(positions):
-                    for ax, pos in zip(fig.axes, positions):
-                        ax.set_position(pos)
-                else:
-                    fig.set_layout_engine("constrained")
-                frames.append(self._frame(fig))
-            self._frames = frames
+            with self._style():
+                self._frames = self._draw_frames()
         return self._frames
+
+    def _draw_frames(self) -> list[bytes]:
+        states = self.states()
+        default_flat = self._flat_index(self.default_index)
+        fig = self._new_figure(self.dpi)
+        self.plot(fig, **states[default_flat])
+        default_frame = self._frame(fig)
+        positions = [ax.get_position() for ax in fig.axes]
+        frames = []
+        for flat, state in enumerate(states):
+            if flat == default_flat:
+                frames.append(default_frame)
+                continue
+            fig.clear()
+            fig.set_layout_engine("none")
+            self.plot(fig, **state)
+            if len(fig.axes) == len(positions):
+                for ax, pos in zip(fig.axes, positions):
+                    ax.set_position(pos)
+            else:
+                fig.set_layout_engine("constrained")
+            frames.append(self._frame(fig))
+        return frames
 
     def _flat_index(self, index: Sequence[int]) -> int:
         flat = 0
@@ -474,10 +627,13 @@ class SliderFigure:
     # -- static HTML -------------------------------------------------------
 
     def static_html(self) -> str:
-        """Self-contained HTML: the default frame, the sliders and every state.
+        """Self-contained HTML: the default frame, the controls and every state.
 
-        No external resource is loaded. Without JavaScript the sliders stay
-        disabled at their initial positions and the default frame shows.
+        A :class:`Slider` is a range input, a :class:`Choice` a group of
+        buttons (``aria-pressed`` marks the chosen one); labels are HTML with
+        their ``$...$`` as MathJax inline formulas. No external resource is
+        loaded. Without JavaScript the controls stay disabled at their
+        initial positions and the default frame shows.
         """
         frames = self.frames()
         unique: dict[bytes, int] = {}
@@ -487,7 +643,7 @@ class SliderFigure:
         alt = [
             "Figure at "
             + ", ".join(
-                f"{lab} = {self._value_text(n, s[n])}"
+                f"{label_text(lab)} = {self._value_text(n, s[n])}"
                 for lab, n in zip(labels, self.names)
             )
             for s in self.states()
@@ -505,17 +661,31 @@ class SliderFigure:
         width = round(self.figsize[0] * self.dpi)
         controls = []
         for name, lab, grid, k in zip(self.names, labels, self.grids, self.default_index):
-            controls.append(
-                '<label style="display:flex;align-items:center;gap:0.6em;margin:0.2em 0">'
-                f'<span style="min-width:7em">{html.escape(lab)}</span>'
-                f'<input class="xsf-input" type="range" name="{html.escape(name)}" '
-                f'min="0" max="{len(grid) - 1}" step="1" value="{k}" disabled '
-                f'aria-label="{html.escape(lab)}" style="width:14em">'
-                f'<output class="xsf-value">{html.escape(self._value_text(name, grid[k]))}</output>'
-                "</label>"
-            )
+            plain = html.escape(label_text(lab))
+            label = f'<span class="xsf-label">{label_html(lab)}</span>'
+            if isinstance(self.specs[name], Slider):
+                controls.append(
+                    f'<div class="xsf-control xsf-slider">{label}'
+                    f'<input class="xsf-input" type="range" name="{html.escape(name)}" '
+                    f'min="0" max="{len(grid) - 1}" step="1" value="{k}" disabled '
+                    f'aria-label="{plain}">'
+                    f'<output class="xsf-value">{html.escape(self._value_text(name, grid[k]))}</output>'
+                    "</div>"
+                )
+            else:
+                buttons = "".join(
+                    f'<button type="button" class="xsf-option" name="{html.escape(name)}" '
+                    f'aria-pressed="{"true" if i == k else "false"}" disabled>'
+                    f"{html.escape(self._value_text(name, option))}</button>"
+                    for i, option in enumerate(grid)
+                )
+                controls.append(
+                    f'<div class="xsf-control xsf-choice" role="group" aria-label="{plain}">'
+                    f'{label}<span class="xsf-buttons">{buttons}</span></div>'
+                )
         return (
             '<div class="xent-slider-figure" style="max-width:100%">'
+            f"<style>{_STYLE}</style>"
             f'<img class="xsf-frame" src="data:image/png;base64,{encoded[index[default_flat]]}" '
             f'alt="{html.escape(alt[default_flat])}" '
             f'style="width:{width}px;max-width:100%;height:auto;display:block">'
@@ -528,7 +698,12 @@ class SliderFigure:
     # -- live widget -------------------------------------------------------
 
     def widget(self) -> Any:
-        """A live ipywidgets control: each change redraws with ``plot``."""
+        """A live ipywidgets control: each change redraws with ``plot``.
+
+        Sliders are ``FloatSlider``, choices ``ToggleButtons`` (``Dropdown``
+        beyond eight options); a label's ``$...$`` is left to JupyterLab,
+        which typesets widget descriptions with MathJax.
+        """
         import ipywidgets as widgets
 
         controls = {}
@@ -549,7 +724,7 @@ class SliderFigure:
                     readout_format=f".{decimals}f",
                     style={"description_width": "initial"},
                 )
-            elif len(grid) <= 6:
+            elif len(grid) <= _MAX_TOGGLE_BUTTONS:
                 controls[name] = widgets.ToggleButtons(
                     options=[(str(o), o) for o in grid],
                     value=grid[k],
@@ -566,7 +741,8 @@ class SliderFigure:
         image = widgets.Image(
             value=self.render(**self.default),
             format="png",
-            layout=widgets.Layout(width=f"{round(self.figsize[0] * 96)}px", max_width="100%"),
+            # The width of the site's frames: the same picture, the same text size.
+            layout=widgets.Layout(width=f"{round(self.figsize[0] * self.dpi)}px", max_width="100%"),
         )
 
         def redraw(change: Any = None) -> None:
@@ -616,7 +792,7 @@ def slider_figure(
     colors: int = 64,
     **sliders: Slider | Choice,
 ) -> SliderFigure:
-    """Turn ``plot(fig, **values)`` into a figure with one slider per parameter.
+    """Turn ``plot(fig, **values)`` into a figure with one control per parameter.
 
     ``plot`` receives an empty :class:`matplotlib.figure.Figure` and the value
     of every parameter (a float for a :class:`Slider`, an option for a
@@ -628,11 +804,15 @@ def slider_figure(
 
     Args:
         plot: the drawing function.
-        figsize: figure size in inches.
-        dpi: resolution of the precomputed frames of the static site.
+        figsize: figure size in inches; the text size grows with the width
+            (see :attr:`SliderFigure.font_size`), so a wide figure stays
+            legible when a phone shrinks it.
+        dpi: resolution of the precomputed frames of the static site; the
+            figure is shown ``figsize[0] * dpi`` pixels wide, or the column's
+            width if that is less.
         colors: palette size of those frames (2 to 256).
         **sliders: one :class:`Slider` or :class:`Choice` per parameter of
-            ``plot``; the sliders appear in this order.
+            ``plot``; the controls appear in this order.
 
     Returns:
         A :class:`SliderFigure`.
