@@ -413,3 +413,71 @@ def test_integer_inputs_become_float64():
     assert grad.dtype == np.float64 and np.asarray(loss).dtype == np.float64
     loss, grad = binary_cross_entropy_value_and_grad([0, 1], [0, 1])
     assert grad.dtype == np.float64 and loss == 0.0
+
+
+# ---------------------------------------------------------------- infinite logits, blocks
+
+
+INF_X = np.array([np.inf, np.inf, np.inf, -np.inf, -np.inf, -np.inf])
+INF_Y = np.array([0.0, 0.5, 1.0, 0.0, 0.5, 1.0])
+
+
+def test_with_logits_at_infinite_logits_follows_pytorch_values():
+    loss, grad = binary_cross_entropy_with_logits_value_and_grad(INF_X, INF_Y, reduction="none")
+    # (1 - y) x - log sigma(x): inf for y < 1 and 0 * inf at x = +inf; -inf + inf at -inf
+    np.testing.assert_array_equal(loss, [np.inf, np.inf, np.nan, np.nan, np.nan, np.nan])
+    np.testing.assert_array_equal(grad, sigmoid(INF_X) - INF_Y)
+
+
+@pytest.mark.parametrize("pos_weight", [None, 3.0])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_with_logits_at_infinite_logits_matches_torch(pos_weight, reduction):
+    torch = pytest.importorskip("torch")
+    pos_weight = None if pos_weight is None else np.asarray(pos_weight)
+    loss, grad = binary_cross_entropy_with_logits_value_and_grad(
+        INF_X, INF_Y, pos_weight=pos_weight, reduction=reduction
+    )
+    t_loss, t_grad = _torch_bce(torch, torch.nn.functional.binary_cross_entropy_with_logits,
+                                INF_X, INF_Y, reduction, pos_weight=pos_weight)
+    np.testing.assert_array_equal(loss, t_loss)
+    np.testing.assert_allclose(grad, t_grad, rtol=1e-15)
+
+
+def test_with_logits_blocks_give_the_same_result(monkeypatch):
+    import xentlib.binary as binary_module
+
+    rng = np.random.default_rng(9)
+    x = rng.normal(scale=5, size=(11, 3, 2))
+    y = rng.uniform(0, 1, size=(11, 3, 2))
+    kw = dict(weight=rng.uniform(0.5, 2, size=(3, 1)), pos_weight=rng.uniform(0.5, 3, size=2))
+    reference = [binary_cross_entropy_with_logits_value_and_grad(x, y, reduction=r, **kw)
+                 for r in REDUCTIONS]
+    for block_bytes in (1, 3 * 2 * 8 * 4):
+        monkeypatch.setattr(binary_module, "_BLOCK_BYTES", block_bytes)
+        for r, (loss, grad) in zip(REDUCTIONS, reference):
+            loss_b, grad_b = binary_cross_entropy_with_logits_value_and_grad(x, y, reduction=r, **kw)
+            np.testing.assert_allclose(loss_b, loss, rtol=1e-14)
+            np.testing.assert_array_equal(grad_b, grad)
+
+
+@given(
+    hnp.arrays(st.sampled_from([np.float32, np.float64]),
+               hnp.array_shapes(min_dims=0, max_dims=3, max_side=5),
+               elements=st.floats(-1e4, 1e4, width=32)),
+    st.data(),
+    st.sampled_from(REDUCTIONS),
+)
+def test_property_with_logits_matches_torch(x, data, reduction):
+    torch = pytest.importorskip("torch")
+    y = data.draw(hnp.arrays(x.dtype, x.shape, elements=st.floats(0, 1, width=32)))
+    pw = data.draw(st.none() | st.floats(0.25, 4))
+    pw = None if pw is None else np.asarray(pw, x.dtype)  # a float would be float32 in torch
+    loss, grad = binary_cross_entropy_with_logits_value_and_grad(x, y, pos_weight=pw,
+                                                                 reduction=reduction)
+    t_loss, t_grad = _torch_bce(torch, torch.nn.functional.binary_cross_entropy_with_logits,
+                                x, y, reduction, pos_weight=pw)
+    scale = max(1.0, float(np.max(np.abs(t_loss), initial=0)))
+    tol = _tol(x.dtype)
+    np.testing.assert_allclose(loss, t_loss, rtol=tol["rtol"], atol=tol["atol"] * scale)
+    np.testing.assert_allclose(grad, t_grad, **tol)
+    assert np.asarray(loss).dtype == x.dtype and grad.dtype == x.dtype

@@ -504,3 +504,112 @@ def test_module_and_function_names_are_distinct():
     assert isinstance(finite_differences, types.ModuleType)
     assert xentlib.cross_entropy is categorical.cross_entropy
     assert xentlib.gradcheck is finite_differences.gradcheck
+
+
+# ---------------------------------------------------------------- edges (issue 12)
+
+
+def test_an_infinite_weight_without_smoothing_spoils_only_its_class():
+    z = np.random.default_rng(6).standard_normal((4, 3))
+    k = np.array([0, 1, 2, 1])
+    w = np.array([1.0, np.inf, 1.0])
+    for reduction in ("none", "sum"):
+        loss, grad = cross_entropy_value_and_grad(z, k, weight=w, reduction=reduction)
+        # rows of the finite classes keep their finite a - y; the others are inf/nan
+        plain = cross_entropy_grad(z, k, reduction="none")
+        np.testing.assert_allclose(grad[[0, 2]], plain[[0, 2]], rtol=1e-15)
+        assert np.isnan(grad[[1, 3], 1]).all() and np.isposinf(grad[[1, 3]][:, [0, 2]]).all()
+    # the mean divides by inf: the finite rows become 0, the infinite ones nan
+    loss, grad = cross_entropy_value_and_grad(z, k, weight=w)
+    assert np.isnan(loss)
+    np.testing.assert_array_equal(grad[[0, 2]], 0)
+    assert np.isnan(grad[[1, 3]]).all()
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("eps", [0.0, 0.1])
+def test_an_infinite_weight_matches_torch(reduction, eps):
+    z = np.random.default_rng(6).standard_normal((4, 3))
+    w = np.array([1.0, np.inf, 1.0])
+    assert_matches_torch(z, np.array([0, 1, 2, 1]), weight=w, reduction=reduction,
+                         label_smoothing=eps)
+
+
+def test_mean_over_weights_summing_to_zero_is_infinite():
+    z = np.random.default_rng(7).standard_normal((3, 3))
+    k = np.array([0, 1, 2])
+    w = np.array([1.0, -1.0, 0.0])  # counted weights 1 - 1 + 0 = 0
+    numerator = cross_entropy(z, k, weight=w, reduction="sum")
+    assert numerator != 0
+    loss = cross_entropy(z, k, weight=w)
+    assert np.isinf(loss) and np.sign(loss) == np.sign(numerator)
+
+
+@pytest.mark.parametrize("eps", [0.0, 0.1])
+def test_mean_over_weights_summing_to_zero_matches_torch(eps):
+    z = np.random.default_rng(7).standard_normal((3, 3))
+    assert_matches_torch(z, np.array([0, 1, 2]), weight=np.array([1.0, -1.0, 0.0]),
+                         label_smoothing=eps)
+
+
+@pytest.mark.parametrize("ignore_index", [0, 2, 7])
+def test_probability_targets_refuse_an_ignore_index_naming_a_class(ignore_index):
+    z = np.zeros((2, 3))
+    p = np.full((2, 3), 1 / 3)
+    with pytest.raises(ValueError, match="probability targets have no class index"):
+        cross_entropy(z, p, ignore_index=ignore_index)
+    # a negative ignore_index names no class, so PyTorch and xentlib accept it
+    assert cross_entropy(z, p, ignore_index=-1) == pytest.approx(math.log(3))
+
+
+def test_probability_targets_refuse_ignore_index_like_torch():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="ignore_index is not supported"):
+        torch.nn.functional.cross_entropy(torch.zeros(2, 3), torch.full((2, 3), 1 / 3),
+                                          ignore_index=0)
+
+
+@pytest.mark.parametrize("kind", ["indices", "probabilities"])
+def test_blocks_of_k_dim_examples_give_the_same_result(monkeypatch, kind):
+    rng = np.random.default_rng(8)
+    z = rng.standard_normal((9, 4, 3, 2)) * 3
+    if kind == "indices":
+        target = rng.integers(0, 4, (9, 3, 2))
+        target[0, 1, 1] = -100
+    else:
+        target = np.moveaxis(rng.dirichlet(np.ones(4), size=(9, 3, 2)), -1, 1)
+    kw = dict(weight=rng.random(4) + 0.5, label_smoothing=0.2)
+    # whole-array reference computed independently with classes moved to the last axis
+    rows = np.moveaxis(z, 1, -1).reshape(-1, 4)
+    t_rows = target.reshape(-1) if kind == "indices" else np.moveaxis(target, 1, -1).reshape(-1, 4)
+    loss_rows, grad_rows = cross_entropy_value_and_grad(rows, t_rows, reduction="sum", **kw)
+    for block_bytes in (1, 4 * 6 * 8 * 2, 1 << 20):
+        monkeypatch.setattr(ce_module, "_BLOCK_BYTES", block_bytes)
+        loss, grad = cross_entropy_value_and_grad(z, target, reduction="sum", **kw)
+        np.testing.assert_allclose(loss, loss_rows, rtol=1e-13)
+        np.testing.assert_allclose(np.moveaxis(grad, 1, -1).reshape(-1, 4), grad_rows,
+                                   rtol=1e-13, atol=1e-16)
+
+
+@st.composite
+def k_dim_problems(draw):
+    dtype = draw(st.sampled_from(DTYPES))
+    shape = draw(st.sampled_from([(3, 5), (2, 4, 3), (2, 3, 2, 2), (1, 6, 1)]))
+    z = draw(hnp.arrays(dtype, shape, elements=st.floats(-50, 50, width=32)))
+    C = shape[1]
+    positions = shape[:1] + shape[2:]
+    if draw(st.booleans()):
+        target = draw(hnp.arrays(np.int64, positions, elements=st.integers(-100, C - 1)
+                                 .filter(lambda v: v == -100 or v >= 0)))
+    else:
+        raw = draw(hnp.arrays(np.float64, shape, elements=st.floats(0, 1)))
+        target = raw.astype(dtype)
+    weight = draw(st.none() | hnp.arrays(dtype, (C,), elements=st.floats(0.125, 3, width=32)))
+    return z, target, weight
+
+
+@given(k_dim_problems(), st.sampled_from(REDUCTIONS), st.sampled_from([0.0, 0.3]))
+def test_property_every_path_matches_torch(problem, reduction, eps):
+    pytest.importorskip("torch")
+    z, target, weight = problem
+    assert_matches_torch(z, target, weight=weight, reduction=reduction, label_smoothing=eps)

@@ -186,3 +186,59 @@ def test_report_is_frozen():
     report = GradcheckReport(0.0, 0.0, (), True, 1e-6, 1e-4)
     with pytest.raises(dataclasses.FrozenInstanceError):
         report.passed = False
+
+
+# ---------------------------------------------------------------- steps at any magnitude
+
+
+@pytest.mark.parametrize("dtype, value", [(np.float32, 32768.0), (np.float32, -1e5),
+                                          (np.float32, 1e30), (np.float64, 1e30),
+                                          (np.float64, -3e200)])
+def test_numerical_grad_scales_the_step_with_the_value(dtype, value):
+    x = np.array([value], dtype=dtype)
+    # f(x) = x^2 / (2 c) has the slope x / c = 1 at x = c; a step of eps would round away
+    grad = numerical_grad(lambda v: (float(v[0]) / value) ** 2 * value / 2, x)
+    np.testing.assert_allclose(grad, [1.0], rtol=1e-3 if dtype == np.float32 else 1e-6)
+
+
+def test_numerical_grad_names_the_element_when_no_step_can_be_taken():
+    x = np.array([[0.0, 1.0], [2.0, 3.0]])
+    with pytest.raises(ValueError, match=r"x\[0, 1\] = 1.0 .*rounds to x; use a larger eps"):
+        numerical_grad(lambda v: float(np.sum(v)), x, eps=1e-20)
+    with pytest.raises(ValueError, match=r"x\[1\] = inf .*not finite"):
+        numerical_grad(lambda v: float(np.sum(v)), np.array([0.0, np.inf]))
+    with pytest.raises(ValueError, match=r"x\[0\] = .*overflows"):
+        numerical_grad(lambda v: float(np.sum(v)), np.array([1.7e308]), eps=0.5)
+
+
+@pytest.mark.parametrize("bad, error", [("1e-3", TypeError), (True, TypeError),
+                                        (None, None), (0, ValueError), (-1e-3, ValueError),
+                                        (float("nan"), ValueError), (float("inf"), ValueError)])
+def test_eps_is_checked(bad, error):
+    f = lambda v: float(np.sum(v ** 2))  # noqa: E731
+    if error is None:  # None picks the default step
+        np.testing.assert_allclose(numerical_grad(f, np.array([1.0]), eps=bad), [2.0])
+        return
+    with pytest.raises(error, match="eps must be"):
+        numerical_grad(f, np.array([1.0]), eps=bad)
+
+
+@pytest.mark.parametrize("name", ["atol", "rtol"])
+@pytest.mark.parametrize("bad, error", [("0.1", TypeError), (False, TypeError),
+                                        (-1.0, ValueError), (float("nan"), ValueError)])
+def test_tolerances_are_checked(name, bad, error):
+    with pytest.raises(error, match=f"{name} must be"):
+        gradcheck(np.sum, np.ones_like, np.array([1.0, 2.0]), **{name: bad})
+
+
+@pytest.mark.parametrize("a, b, expected", [(1e308, -1e308, 1.0), (1e308, 1e308, 0.0),
+                                            (-1e308, 5e307, 1.0), (1e-320, 0.0, 1.0),
+                                            (0.0, 0.0, 0.0)])
+def test_relative_error_does_not_overflow(a, b, expected):
+    assert relative_error(a, b) == pytest.approx(expected)
+
+
+@given(hnp.arrays(np.float64, 4, elements=st.floats(-1e308, 1e308)),
+       hnp.arrays(np.float64, 4, elements=st.floats(-1e308, 1e308)))
+def test_relative_error_lies_in_the_unit_interval(a, b):
+    assert 0.0 <= relative_error(a, b) <= 1.0

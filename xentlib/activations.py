@@ -7,7 +7,8 @@ overflows for finite input: the exponentials are always of non-positive numbers.
 
 Where an input contains ``-inf`` or ``+inf`` the results follow PyTorch's functions of
 the same name (``torch.sigmoid``, ``torch.nn.functional.logsigmoid``, ``torch.softmax``,
-``torch.log_softmax``, ``torch.logsumexp``); chapter 5 explains the choices.
+``torch.log_softmax``, ``torch.logsumexp``); chapter ``06_stable_softmax`` explains the
+choices.
 """
 
 import numpy as np
@@ -29,8 +30,8 @@ def sigmoid(x):
     r"""Logistic sigmoid, elementwise, without overflow.
 
     Use it to turn a logit into the probability of the positive class (logistic
-    regression, chapter 1). For the logarithm of a sigmoid use :func:`log_sigmoid`,
-    which stays accurate where ``sigmoid`` rounds to 0.
+    regression, chapter ``02_logistic_regression``). For the logarithm of a sigmoid use
+    :func:`log_sigmoid`, which stays accurate where ``sigmoid`` rounds to 0.
 
     .. math::
 
@@ -56,7 +57,7 @@ def sigmoid(x):
 
     See also:
         :func:`log_sigmoid`, :func:`softmax` (the sigmoid is the two-class softmax,
-        chapter 3).
+        chapter ``04_softmax_jacobian``).
     """
     x = as_float_array(x, "x")
     # Both branches use e = exp(-|x|) <= 1, so nothing overflows: for x >= 0 use
@@ -72,7 +73,7 @@ def log_sigmoid(x):
     Use it when a loss needs :math:`\log \sigma(z)` or :math:`\log(1 - \sigma(z)) =
     \log \sigma(-z)`: computing ``np.log(sigmoid(x))`` gives ``-inf`` once the sigmoid
     rounds to 0 (near ``x = -746`` in float64, ``x = -104`` in float32), while this
-    function returns ``x`` there. Chapter 2 derives the form used.
+    function returns ``x`` there. Chapter ``03_stable_bce`` derives the form used.
 
     .. math::
 
@@ -120,7 +121,8 @@ def logsumexp(z, axis=-1, keepdims=False):
 
     Use it for the normaliser of a softmax in log space: the cross-entropy of one
     example is ``logsumexp(z) - z_k``, and its gradient with respect to ``z`` is the
-    softmax. Chapter 5 derives the shift invariance that makes the form stable.
+    softmax. Chapter ``06_stable_softmax`` derives the shift invariance that makes the
+    form stable.
 
     .. math::
 
@@ -168,9 +170,9 @@ def softmax(z, axis=-1):
     r"""Softmax along an axis: probabilities that are positive and sum to 1.
 
     Use it to turn the logits of ``C`` classes into a probability vector ``a``
-    (chapter 3); for losses prefer :func:`log_softmax`, which keeps precision for
-    tiny probabilities. Subtracting the maximum first changes nothing mathematically
-    and removes every overflow (chapter 5).
+    (chapter ``04_softmax_jacobian``); for losses prefer :func:`log_softmax`, which
+    keeps precision for tiny probabilities. Subtracting the maximum first changes
+    nothing mathematically and removes every overflow (chapter ``06_stable_softmax``).
 
     .. math::
 
@@ -219,7 +221,7 @@ def log_softmax(z, axis=-1):
 
     Use it for cross-entropy: ``-log_softmax(z)[k]`` is the loss of class ``k``.
     ``np.log(softmax(z))`` returns ``-inf`` as soon as a probability underflows to 0,
-    while ``log_softmax`` returns the exact finite value (chapter 5).
+    while ``log_softmax`` returns the exact finite value (chapter ``06_stable_softmax``).
 
     .. math::
 
@@ -266,10 +268,10 @@ def softmax_jacobian(a):
     r"""The Jacobian of the softmax, built from its output ``a``.
 
     Use it to study the softmax (it is symmetric, its rows and columns sum to zero, it is
-    positive semi-definite of rank ``C - 1``; chapter 3) or as the Hessian of
-    cross-entropy in the logits (chapter 7). Backpropagation does not need it: the
-    product with an upstream gradient is :func:`softmax_vjp`, which costs O(C) instead
-    of O(C^2).
+    positive semi-definite of rank ``C - 1``; chapter ``04_softmax_jacobian``) or as the
+    Hessian of cross-entropy in the logits (chapter ``08_curvature``). Backpropagation
+    does not need it: the product with an upstream gradient is :func:`softmax_vjp`,
+    which costs O(C) instead of O(C^2).
 
     .. math::
 
@@ -313,8 +315,9 @@ def softmax_vjp(a, g):
 
     Use it in a backward pass: given the softmax output ``a`` and the gradient ``g`` of
     a loss with respect to ``a``, it returns the gradient with respect to the logits
-    ``z``. Because ``J`` is symmetric, it equals ``J g`` too. Chapter 3 derives it;
-    it costs O(C) per row instead of the O(C^2) of ``g @ softmax_jacobian(a)``.
+    ``z``. Because ``J`` is symmetric, it equals ``J g`` too. Chapter
+    ``04_softmax_jacobian`` derives it; it costs O(C) per row instead of the O(C^2) of
+    ``g @ softmax_jacobian(a)``.
 
     .. math::
 

@@ -3,9 +3,10 @@
 Two losses, each in three forms: the loss ``f``, its gradient ``f_grad`` with respect
 to the first argument, and ``f_value_and_grad`` returning both from one pass.
 
-* :func:`binary_cross_entropy` takes probabilities ``p`` in ``[0, 1]`` (chapter 1).
+* :func:`binary_cross_entropy` takes probabilities ``p`` in ``[0, 1]`` (chapter
+  ``02_logistic_regression``).
 * :func:`binary_cross_entropy_with_logits` takes logits ``x`` and never forms the
-  probability, which keeps it finite for logits of any size (chapter 2).
+  probability, which keeps it finite for logits of any size (chapter ``03_stable_bce``).
 
 Arguments, defaults, reductions and errors follow ``torch.nn.functional``'s functions of
 the same names. The loss and the gradient have the float dtype of the first argument;
@@ -37,6 +38,9 @@ __all__ = [
 # the gradient at p = 0 or 1 agree with PyTorch's to the last bit.
 _LOG_FLOOR = -100.0
 _GRAD_EPS = float(np.float32(1e-12))
+# The logits path works in blocks of rows of about this many bytes (1 MiB), small
+# enough to stay in the processor's cache while the few passes over a block run.
+_BLOCK_BYTES = 1 << 20
 
 
 def _check_unit_interval(arr, name, what):
@@ -107,8 +111,8 @@ def binary_cross_entropy(p, y, weight=None, reduction="mean"):
 
     Use it when the model already outputs probabilities (a sigmoid layer). If you have
     the logits, use :func:`binary_cross_entropy_with_logits`: it is exact where this
-    function has to clamp. Chapter 1 derives the loss and its gradient for logistic
-    regression.
+    function has to clamp. Chapter ``02_logistic_regression`` derives the loss and its
+    gradient for logistic regression.
 
     .. math::
 
@@ -161,9 +165,9 @@ def binary_cross_entropy(p, y, weight=None, reduction="mean"):
 def binary_cross_entropy_grad(p, y, weight=None, reduction="mean"):
     r"""Gradient of :func:`binary_cross_entropy` with respect to the probabilities ``p``.
 
-    Use it for a backward pass through a loss on probabilities. Chapter 1 derives it; in
-    logistic regression the chain rule with ``da/dz = a (1 - a)`` turns it into
-    ``a - y``.
+    Use it for a backward pass through a loss on probabilities. Chapter
+    ``02_logistic_regression`` derives it; in logistic regression the chain rule with
+    ``da/dz = a (1 - a)`` turns it into ``a - y``.
 
     .. math::
 
@@ -199,7 +203,8 @@ def binary_cross_entropy_value_and_grad(p, y, weight=None, reduction="mean"):
     r"""Loss and gradient of :func:`binary_cross_entropy` from one validation pass.
 
     Use it in a training loop, where both are needed. The formulas are those of
-    :func:`binary_cross_entropy` and :func:`binary_cross_entropy_grad` (chapter 1).
+    :func:`binary_cross_entropy` and :func:`binary_cross_entropy_grad` (chapter
+    ``02_logistic_regression``).
 
     Args:
         p, y, weight, reduction: as in :func:`binary_cross_entropy`.
@@ -240,33 +245,68 @@ def _logits_inputs(x, y, weight, pos_weight, reduction):
 
 
 def _logits_value_and_grad(x, y, weight, pos_weight, reduction, need_loss, need_grad):
-    """The shared pass: one exp(-|x|) feeds both the softplus and the sigmoid."""
-    # e = exp(-|x|) lies in (0, 1], so neither term below can overflow:
-    #   -log sigma(x) = log(1 + e) + max(-x, 0)   and   sigma(x) from e, sign by sign.
-    e = np.exp(-np.abs(x))
-    loss = grad = None
+    """The shared pass, in cache-sized blocks: one exp(-|x|) feeds both the softplus of
+    the loss and the sigmoid of the gradient, and no full-size temporary is made."""
+    view = (-1,) + x.shape[1:] if x.ndim else (1,)  # blocks of rows of a view
+    x_v, y_v = x.reshape(view), y.reshape(view)
+    w_v, pw_v = (None if v is None else np.broadcast_to(v, x.shape).reshape(view)
+                 for v in (weight, pos_weight))
+    keep_losses = need_loss and reduction == "none"
+    losses = np.empty(x_v.shape, x.dtype) if keep_losses else None
+    grad = np.empty(x_v.shape, x.dtype) if need_grad else None
+    factor = x.dtype.type(1 / x.size if reduction == "mean" and x.size else 1)
+    block = max(1, _BLOCK_BYTES // max(1, x_v[:1].nbytes))
+    scratch = np.empty((3,) + x_v[:block].shape, x.dtype)
+    total = 0.0  # Python float: the block sums accumulate in float64
+    # Infinite logits give inf - inf or 0 * inf = nan where PyTorch has nan, unwarned.
+    with np.errstate(invalid="ignore"):
+        for start in range(0, len(x_v), block):
+            rows = slice(start, start + block)
+            x_b, y_b = x_v[rows], y_v[rows]
+            e, t = scratch[0, : len(x_b)], scratch[1, : len(x_b)]
+            # e = exp(-|x|) lies in (0, 1], so nothing below can overflow.
+            np.exp(np.negative(np.abs(x_b, out=e), out=e), out=e)
+            # 1 + (p_w - 1) y, the weight of the log sigma(x) term
+            log_weight = None if pw_v is None else (pw_v[rows] - 1) * y_b + 1
+            if need_loss:
+                # PyTorch's form, L = (1 - y) x - (1 + (p_w - 1) y) log sigma(x), with
+                # -log sigma(x) = log(1 + e^{-|x|}) - min(x, 0): the stable form of chapter
+                # ``03_stable_bce``. At x = +inf it gives inf for y < 1 and nan (0 * inf) for
+                # y = 1; at x = -inf, -inf + inf = nan: PyTorch's values.
+                loss = np.log1p(e, out=losses[rows] if keep_losses else scratch[2, : len(x_b)])
+                loss -= np.minimum(x_b, 0, out=t)
+                if log_weight is not None:
+                    loss *= log_weight
+                np.subtract(1, y_b, out=t)
+                t *= x_b
+                loss += t
+                if w_v is not None:
+                    loss *= w_v[rows]
+                if not keep_losses:
+                    total += float(loss.sum())
+            if need_grad:
+                # sigma(x) = 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0, as in
+                # xentlib.sigmoid; the gradient is (1 + (p_w - 1) y) sigma(x) - p_w y.
+                g = grad[rows]
+                np.reciprocal(np.add(e, 1, out=g), out=g)
+                np.multiply(g, e, out=g, where=x_b < 0)
+                if log_weight is None:
+                    g -= y_b
+                else:
+                    g *= log_weight
+                    g -= np.multiply(pw_v[rows], y_b, out=t)
+                if w_v is not None:
+                    g *= w_v[rows]
+                if factor != 1:
+                    g *= factor
+    loss = None
     if need_loss:
-        softplus_neg = np.log1p(e)  # log(1 + e^{-|x|}), exact for tiny e
-        if pos_weight is None:
-            # max(x, 0) - x y + log(1 + e^{-|x|}), the stable form derived in chapter 2.
-            loss = np.maximum(x, 0) - x * y + softplus_neg
+        if keep_losses:
+            loss = losses.reshape(x.shape)
         else:
-            # With pos_weight the log sigma(x) term is scaled by 1 + (pw - 1) y:
-            # L = (1 - y) x + (1 + (pw - 1) y) (log(1 + e^{-|x|}) + max(-x, 0)).
-            loss = (1 - y) * x + (1 + (pos_weight - 1) * y) * (softplus_neg + np.maximum(-x, 0))
-        if weight is not None:
-            loss = loss * weight
-        loss = reduce(loss, reduction)
-    if need_grad:
-        sig = np.where(x >= 0, 1, e) / (1 + e)  # sigma(x), as in xentlib.sigmoid
-        if pos_weight is None:
-            grad = sig - y
-        else:
-            grad = (1 + (pos_weight - 1) * y) * sig - pos_weight * y
-        if weight is not None:
-            grad = grad * weight
-        grad = scale_grad(grad, reduction)
-    return loss, grad
+            with np.errstate(invalid="ignore"):  # the mean of nothing is 0 / 0 = nan
+                loss = x.dtype.type(total) / x.dtype.type(x.size if reduction == "mean" else 1)
+    return loss, None if grad is None else grad.reshape(x.shape)
 
 
 def binary_cross_entropy_with_logits(x, y, weight=None, pos_weight=None, reduction="mean"):
@@ -274,8 +314,9 @@ def binary_cross_entropy_with_logits(x, y, weight=None, pos_weight=None, reducti
 
     Use it whenever the model outputs logits: it equals
     ``binary_cross_entropy(sigmoid(x), y)`` mathematically, but it never computes
-    ``log(sigmoid(x))``, which is ``-inf`` once the sigmoid rounds to 0 or 1. Chapter 2
-    derives the stable form, its gradient and the ``pos_weight`` generalisation.
+    ``log(sigmoid(x))``, which is ``-inf`` once the sigmoid rounds to 0 or 1. Chapter
+    ``03_stable_bce`` derives the stable form, its gradient and the ``pos_weight``
+    generalisation.
 
     .. math::
 
@@ -293,8 +334,13 @@ def binary_cross_entropy_with_logits(x, y, weight=None, pos_weight=None, reducti
     ``pos_weight`` multiplies the loss of the positive label only: ``p_w > 1`` raises
     recall. The mean reduction averages over all ``N`` elements.
 
+    Infinite logits follow PyTorch, which evaluates the first form term by term: at
+    ``x = +inf`` the loss is ``inf`` for ``y < 1`` and ``nan`` for ``y = 1`` (the
+    ``0 * inf`` of :math:`(1 - y)\, x`); at ``x = -inf`` it is ``nan`` for every ``y``
+    (``-inf + inf``). The gradient stays finite there: :math:`\sigma(\pm\infty)` is 1 or 0.
+
     Args:
-        x: logits (the ``z`` of chapter 1), any shape.
+        x: logits (the ``z`` of chapter ``02_logistic_regression``), any shape.
         y: targets (labels or soft labels, usually in ``[0, 1]``), the same shape as ``x``.
         weight: optional rescaling weight ``w``, broadcastable to the shape of ``x``.
         pos_weight: optional weight of positive examples ``p_w``, broadcastable to the
@@ -319,6 +365,10 @@ def binary_cross_entropy_with_logits(x, y, weight=None, pos_weight=None, reducti
         [1.2693e-01 3.1326e-01 1.0000e+03]
         >>> print(binary_cross_entropy_with_logits(x[:2], y[:2], pos_weight=3.0, reduction="none"))
         [0.3808 0.3133]
+        >>> inf = np.inf  # PyTorch's values at infinite logits
+        >>> print(binary_cross_entropy_with_logits(
+        ...     np.array([inf, inf, -inf]), np.array([0.0, 1.0, 1.0]), reduction="none"))
+        [inf nan nan]
 
     References:
         PyTorch, ``torch.nn.functional.binary_cross_entropy_with_logits``.
@@ -335,9 +385,9 @@ def binary_cross_entropy_with_logits(x, y, weight=None, pos_weight=None, reducti
 def binary_cross_entropy_with_logits_grad(x, y, weight=None, pos_weight=None, reduction="mean"):
     r"""Gradient of :func:`binary_cross_entropy_with_logits` with respect to the logits.
 
-    Use it for a backward pass. Chapter 2 derives it from the stable form; it is
-    bounded by ``max(1, p_w)`` times the weight for every logit, so it is as stable as
-    the loss.
+    Use it for a backward pass. Chapter ``03_stable_bce`` derives it from the stable
+    form; it is bounded by ``max(1, p_w)`` times the weight for every logit, so it is as
+    stable as the loss.
 
     .. math::
 
@@ -377,7 +427,7 @@ def binary_cross_entropy_with_logits_value_and_grad(
 
     Use it in a training loop: the single ``exp(-|x|)`` feeds both the softplus of the
     loss and the sigmoid of the gradient. Formulas as in
-    :func:`binary_cross_entropy_with_logits` (chapter 2).
+    :func:`binary_cross_entropy_with_logits` (chapter ``03_stable_bce``).
 
     Args:
         x, y, weight, pos_weight, reduction: as in :func:`binary_cross_entropy_with_logits`.

@@ -3,7 +3,7 @@ r"""Cross-entropy of the softmax, straight from the logits, with its gradient.
 The loss of a classifier with ``C`` classes: the softmax turns the logits ``z`` into
 probabilities ``a``, and the loss is the cross-entropy between the target distribution
 ``y`` and ``a``. Its gradient with respect to the logits is the result derived in
-chapter 4 (cross-entropy with softmax):
+chapter ``05_softmax_cross_entropy`` (cross-entropy with softmax):
 
 .. math::
 
@@ -20,14 +20,11 @@ import numbers
 import numpy as np
 
 from xentlib._checks import as_float_array, check_reduction
-from xentlib.activations import log_softmax
 
 __all__ = ["cross_entropy", "cross_entropy_grad", "cross_entropy_value_and_grad"]
 
-# Class-index targets are processed in blocks of rows of about this many bytes (1 MiB),
-# small enough to stay in the processor's cache: the five passes over a block (max,
-# subtract, exp, sum, scale) then go to main memory once instead of five times. On
-# logits of shape (4096, 1000) that measured 15-20% faster than whole-array passes.
+# Every path walks the logits in blocks of examples of about this many bytes (1 MiB),
+# small enough to stay in the processor's cache (see _blocks).
 _BLOCK_BYTES = 1 << 20
 
 
@@ -40,7 +37,7 @@ def cross_entropy(logits, target, weight=None, ignore_index=-100, reduction="mea
     loss stays finite and accurate for logits of any size. For one logit per example
     (two classes) use :func:`xentlib.binary_cross_entropy_with_logits`; to train, use
     :func:`cross_entropy_value_and_grad`, which returns the gradient from the same
-    pass. Chapter 4 derives the gradient.
+    pass. Chapter ``05_softmax_cross_entropy`` derives the gradient.
 
     For one example with logits :math:`z \in \mathbb{R}^C`, probabilities
     :math:`a = \operatorname{softmax}(z)`, a target distribution :math:`y` (the
@@ -123,7 +120,8 @@ def cross_entropy_grad(logits, target, weight=None, ignore_index=-100, reduction
 
     Use it when only the gradient is needed, e.g. to check a backward pass;
     :func:`cross_entropy_value_and_grad` returns the loss too at no extra cost.
-    Chapter 4 derives the result: the softmax minus the target distribution.
+    Chapter ``05_softmax_cross_entropy`` derives the result: the softmax minus the
+    target distribution.
 
     .. math::
 
@@ -176,8 +174,8 @@ def cross_entropy_value_and_grad(logits, target, weight=None, ignore_index=-100,
     Use it in a training step. The exponentials computed for the loss are turned into
     the gradient in place, so loss and gradient together cost one ``np.exp`` over the
     logits plus a few cheap passes, and no one-hot matrix is ever built
-    (``benchmarks/bench_cross_entropy.py`` compares it with PyTorch). Chapter 4
-    derives the gradient.
+    (``benchmarks/bench_cross_entropy.py`` compares it with PyTorch). Chapter
+    ``05_softmax_cross_entropy`` derives the gradient.
 
     .. math::
 
@@ -223,104 +221,169 @@ def _cross_entropy(logits, target, weight, ignore_index, reduction, label_smooth
                    need_grad):
     z, t, w, eps = _check(logits, target, weight, ignore_index, reduction, label_smoothing)
     C = z.shape[1] if z.ndim > 1 else z.shape[0]
-    # One example (or position) per row, classes on the last axis: (m, C).
-    z_rows = np.moveaxis(z, 1, -1).reshape(-1, C) if z.ndim > 1 else z.reshape(1, C)
+    # Classes stay on axis 1 of a view: (m, C) rows, or (N, C, D) with D = d1 d2 ...
+    # positions per example, whose reductions over axis 1 need no transposed copy.
+    z_view = z.reshape(1, C) if z.ndim == 1 else z.reshape(z.shape[0], C, -1) if z.ndim > 2 else z
+    t_view = t.reshape(z_view.shape if t.dtype.kind == "f" else z_view.shape[:1] + z_view.shape[2:])
     # A mean over no counted target (0 / 0) or infinite logits (inf - inf) give nan,
     # as in PyTorch, which does not warn either.
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if t.dtype.kind == "f":
-            t_rows = np.moveaxis(t, 1, -1).reshape(-1, C) if t.ndim > 1 else t.reshape(1, C)
-            loss, grad = _probability_targets(z_rows, t_rows, w, reduction, eps, need_grad)
+            loss, grad = _probability_targets(z_view, t_view, w, reduction, eps, need_grad)
         else:
-            loss, grad = _index_targets(z_rows, t.reshape(-1), w, ignore_index, reduction,
-                                        eps, need_grad)
+            loss, grad = _index_targets(z_view, t_view, w, ignore_index, reduction, eps,
+                                        need_grad)
     if reduction == "none":
         loss = loss.reshape(z.shape[:1] + z.shape[2:] if z.ndim > 1 else ())
-    if grad is not None:
-        # Undo the reshaping: (m, C) back to (N, d1, ..., C), then classes to axis 1.
-        grad = grad.reshape(z.shape[:1] + z.shape[2:] + (C,) if z.ndim > 1 else (C,))
-        if z.ndim > 2:
-            grad = np.ascontiguousarray(np.moveaxis(grad, -1, 1))
-    return loss, grad
+    return loss, None if grad is None else grad.reshape(z.shape)
+
+
+def _blocks(z, grad):
+    """Yield ``(rows, g)``: slices of the examples of about ``_BLOCK_BYTES`` each, small
+    enough to stay in the processor's cache, and the matching block of ``grad`` (or of
+    one scratch block when ``grad`` is None). The passes over a block (max, subtract,
+    exp, sum, scale) then go to main memory once instead of once each; on logits of
+    shape (4096, 1000) that measured 15-20% faster than whole-array passes."""
+    n = z.shape[0]
+    block = max(1, _BLOCK_BYTES // max(1, z[:1].nbytes))
+    out = np.empty(z[:block].shape, z.dtype) if grad is None else grad
+    for start in range(0, n, block):
+        rows = slice(start, min(start + block, n))
+        yield rows, out[rows] if grad is not None else out[: rows.stop - start]
+
+
+def _shifted(z, g):
+    """Write ``z - c`` into ``g`` and return ``c = max_c z``: every exponent is then
+    <= 0 (no overflow) and the largest exactly 0, so the sum of exponentials lies in
+    [1, C] and its log is accurate."""
+    c = z.max(axis=1, keepdims=True)
+    np.subtract(z, c, out=g)
+    return c
+
+
+def _per_class(v, g):
+    """A class vector ``v`` (C,) shaped to broadcast along axis 1 of the block ``g``."""
+    return v.reshape((-1,) + (1,) * (g.ndim - 2))
+
+
+def _weighted_nll(z, c, log_s, w):
+    """``-sum_c w_c log a_c`` for a block, from the log-probabilities themselves."""
+    log_a = z - (c + np.expand_dims(log_s, 1))
+    return -np.einsum("ic...,c->i...", log_a, w)
 
 
 def _index_targets(z, k, w, ignore_index, reduction, eps, need_grad):
-    """Losses (m,) or their reduction, and the gradient, for ``z`` (m, C), ``k`` (m,)."""
-    m, C = z.shape
-    w = np.ones(C, z.dtype) if w is None else w
+    """Losses (m,) or their reduction, and the gradient, for ``z`` of shape (n, C) or
+    (n, C, D) and class indices ``k`` of shape (n,) or (n, D)."""
+    C = z.shape[1]
+    dtype = z.dtype.type
     keep = k != ignore_index
-    k = np.where(keep, k, 0)  # any valid column: ignored rows get weight 0 below
-    w_k = np.where(keep, w[k], 0).astype(z.dtype)  # weight of each row's class
+    k = np.where(keep, k, 0)  # any valid column: ignored positions get weight 0 below
+    w_k = np.where(keep, 1 if w is None else w[k], 0).astype(z.dtype)  # weight of its class
     total = w_k.sum()  # the weighted count that "mean" divides by
-    factor = 1 / total if reduction == "mean" else z.dtype.type(1)
-    # Ignored rows get the factor 0 itself: multiplying their zero gradient by the
+    w_sum = C if w is None else w.sum()
+    # Ignored positions get the factor 0 itself: multiplying their zero gradient by the
     # infinite factor of an all-ignored mean would give 0 * inf = nan.
-    f = np.where(keep, factor, 0).astype(z.dtype)
-    # Row i has the target weights u_i = (1 - eps) w_k[i] onehot(k_i) + (eps / C) w,
+    f = np.where(keep, dtype(1) / total if reduction == "mean" else dtype(1), 0).astype(z.dtype)
+    # Position i has the target weights u_i = (1 - eps) w_k[i] onehot(k_i) + (eps / C) w,
     # and its gradient is a_i r_i - u_i with r_i = sum_c u_ic, times the factor f_i.
-    f_r = f * ((1 - eps) * w_k + (eps / C) * w.sum())
-    f_u_k = f * (1 - eps) * w_k
+    # Without smoothing the eps terms are left out, not multiplied by 0: an infinite
+    # weight would turn 0 * inf into nan in every row.
+    f_u_k = f * ((1 - eps) * w_k)
+    f_r = f_u_k + f * ((eps / C) * w_sum) if eps else f_u_k
 
-    grad = np.empty_like(z)  # holds z - c, then exp(z - c), then the gradient
-    s, z_k, z_w = (np.empty(m, z.dtype) for _ in range(3))
-    block = max(1, _BLOCK_BYTES // (C * z.dtype.itemsize))
-    i = np.arange(min(block, m))
-    for start in range(0, m, block):
-        rows = slice(start, start + block)
-        g, k_b, i_b = grad[rows], k[rows], i[: len(grad[rows])]
-        # Subtracting the row maximum c makes every exponent <= 0 (no overflow) and the
-        # largest exactly 0, so the sum s lies in [1, C] and log s is accurate.
-        np.subtract(z[rows], z[rows].max(axis=1, keepdims=True), out=g)
-        z_k[rows] = g[i_b, k_b]  # z_k - c of each row's class: no one-hot matrix
-        if eps:
-            z_w[rows] = g @ w  # sum_c w_c (z_c - c), taken before exp overwrites g
+    finite_w = w is None or np.isfinite(w_sum)
+    loss = np.empty(k.shape, z.dtype)
+    grad = np.empty(z.shape, z.dtype) if need_grad else None  # C order: flat views
+    nll_sum = smooth_sum = 0.0  # Python floats: block sums accumulate in float64
+    for rows, g in _blocks(z, grad):
+        c = _shifted(z[rows], g)
+        # Flat positions of each target entry in the block: no one-hot matrix is built.
+        n_b = rows.stop - rows.start
+        flat = np.arange(n_b).reshape((-1,) + (1,) * (g.ndim - 2)) * g[0].size
+        flat = flat + (k[rows] * g[0, 0].size if g.ndim > 2 else k[rows])
+        if g.ndim > 2:
+            flat += np.arange(g.shape[2])
+        g_flat = g.reshape(-1)
+        z_k = g_flat[flat]  # z_k - c
+        if eps:  # sum_c w_c (z_c - c), taken before exp overwrites g
+            z_w = g.sum(axis=1) if w is None else np.einsum("ic...,c->i...", g, w)
         np.exp(g, out=g)
-        s[rows] = g.sum(axis=1)
+        s = g.sum(axis=1)
+        # -log a_k = log s - (z_k - c): no log of a probability that may underflow to 0.
+        log_s = np.log(s)
+        keep_b = keep[rows]
+        nll = np.where(keep_b, w_k[rows] * (log_s - z_k), 0)
+        nll_sum += float(nll.sum())
+        loss[rows] = nll if eps == 0 else (1 - eps) * nll
+        if eps:
+            # sum_c w_c (-log a_c) = log s sum_c w_c - sum_c w_c (z_c - c); with an
+            # infinite weight that is inf - inf, so take PyTorch's order instead.
+            smooth = w_sum * log_s - z_w if finite_w else _weighted_nll(z[rows], c, log_s, w)
+            smooth = np.where(keep_b, smooth, 0)
+            smooth_sum += float(smooth.sum())
+            loss[rows] += (eps / C) * smooth
         if need_grad:
             # (a r - u) f, where g / s is the softmax a. With no weights and no
             # smoothing, r = 1 and u = y: the book's a - y, times 1/m for the mean.
-            g *= (f_r[rows] / s[rows])[:, None]
-            g[i_b, k_b] -= f_u_k[rows]
+            g *= np.expand_dims(f_r[rows] / s, 1)
+            g_flat[flat] -= f_u_k[rows]
             if eps:
-                g -= np.outer(f[rows] * (eps / C), w)
-
-    # -log a_c = log s - (z_c - c): no log of a probability that may underflow to 0.
-    log_s = np.log(s)
-    loss = (1 - eps) * w_k * (log_s - z_k)
-    if eps:
-        loss += (eps / C) * (w.sum() * log_s - z_w)
-    loss = np.where(keep, loss, 0).astype(z.dtype)
+                step = np.expand_dims(f[rows] * (eps / C), 1)
+                g -= step if w is None else step * _per_class(w, g)
+    if reduction == "none":
+        return loss, grad
     if reduction == "sum":
-        loss = loss.sum()
-    elif reduction == "mean":
-        # PyTorch's mean is nan when no weight counts, even if label smoothing makes
-        # the numerator positive (its unsmoothed part is 0 / 0).
-        loss = loss.sum() / total if total != 0 else z.dtype.type(np.nan)
-    return loss, grad if need_grad else None
+        return dtype((1 - eps) * nll_sum + (eps / C) * smooth_sum if eps else nll_sum), grad
+    # PyTorch's weighted mean divides the unsmoothed and the smoothing sums each by the
+    # counted weight: 0 / 0 = nan if nothing counts, +-inf for a sum of weights of 0.
+    mean = dtype(nll_sum) / total
+    if eps:
+        mean = (1 - eps) * mean + (eps / C) * (dtype(smooth_sum) / total)
+    return dtype(mean), grad
 
 
 def _probability_targets(z, y, w, reduction, eps, need_grad):
-    """Losses (m,) or their reduction, and the gradient, for ``z`` and ``y`` (m, C)."""
-    m, C = z.shape
-    u = y * (1 - eps) + eps / C  # the smoothed target y~
-    if w is not None:
-        u *= w
-    log_a = log_softmax(z, axis=1)
-    loss = -np.einsum("ij,ij->i", u, log_a)
-    # "mean" divides by the number of rows whatever the weights (PyTorch's rule);
-    # with no rows that is 0 / 0 = nan.
-    factor = z.dtype.type(1) / m if reduction == "mean" else z.dtype.type(1)
-    grad = None
-    if need_grad:
-        # a r - u with r = sum_c u_c; r = 1 when y sums to 1 and w = 1, giving a - y~.
-        grad = np.exp(log_a, out=log_a)
-        grad *= u.sum(axis=1, keepdims=True)
-        grad -= u
-        grad *= factor
+    """Losses (m,) or their reduction, and the gradient, for ``z`` and ``y`` of shape
+    (n, C) or (n, C, D)."""
+    C = z.shape[1]
+    dtype = z.dtype.type
+    loss = np.empty(z.shape[:1] + z.shape[2:], z.dtype)
+    # "mean" divides by the number of positions whatever the weights (PyTorch's rule);
+    # with none that is 0 / 0 = nan.
+    f = dtype(1) / loss.size if reduction == "mean" else dtype(1)
+    w_sum = C if w is None else w.sum()
+    grad = np.empty(z.shape, z.dtype) if need_grad else None  # C order: flat views
+    # The smoothed target u = w ((1 - eps) y + eps / C) is never built: its sums
+    # r = sum_c u_c and sum_c u_c (z_c - c) come from y and w separately.
+    for rows, g in _blocks(z, grad):
+        _shifted(z[rows], g)
+        y_b = y[rows] if w is None else y[rows] * _per_class(w, g)  # w y
+        u_z = np.einsum("ic...,ic...->i...", y_b, g)  # sum_c w_c y_c (z_c - c)
+        r = y_b.sum(axis=1)
+        if eps:
+            z_w = g.sum(axis=1) if w is None else np.einsum("ic...,c->i...", g, w)
+            u_z = (1 - eps) * u_z + (eps / C) * z_w
+            r = (1 - eps) * r + (eps / C) * w_sum
+        np.exp(g, out=g)
+        s = g.sum(axis=1)
+        # L = -sum_c u_c log a_c = r log s - sum_c u_c (z_c - c): one exp per logit.
+        loss[rows] = r * np.log(s) - u_z
+        if need_grad:
+            # (a r - u) f, where g / s is the softmax a; a - y~ for w = 1, rows of y
+            # summing to 1.
+            g *= np.expand_dims(r * f / s, 1)
+            if w is None:
+                y_b = np.multiply(y[rows], f * (1 - eps), out=np.empty_like(g))
+            else:
+                y_b *= f * (1 - eps)
+            g -= y_b
+            if eps:
+                g -= f * (eps / C) if w is None else (f * (eps / C)) * _per_class(w, g)
     if reduction == "sum":
-        loss = loss.sum()
-    elif reduction == "mean":
-        loss = loss.sum() * factor
+        return loss.sum(), grad
+    if reduction == "mean":
+        return loss.sum() * f, grad
     return loss, grad
 
 
@@ -357,6 +420,12 @@ def _check(logits, target, weight, ignore_index, reduction, label_smoothing):
                 f"(expected 0 to {C - 1}, or ignore_index = {ignore_index})"
             )
     elif t.dtype.kind == "f":
+        if ignore_index >= 0:
+            # PyTorch: "ignore_index is not supported for floating point target"
+            raise ValueError(
+                f"ignore_index = {ignore_index} names a class, but probability targets "
+                f"have no class index to ignore: leave ignore_index negative (default -100)"
+            )
         if t.shape != z.shape:
             raise ValueError(
                 f"probability target must have the logits' shape {z.shape}, got "

@@ -5,6 +5,7 @@ numeric check perturbs one input element at a time, measures the change of the s
 function, and compares the slope with the analytic gradient.
 """
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,15 @@ def _scalar(value):
     return float(v.reshape(()))
 
 
+def _check_tolerance(value, name):
+    """Return ``value`` as a float, raising a clear error unless it is a real number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}")
+    if not value >= 0 or value == np.inf:
+        raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
+    return float(value)
+
+
 def numerical_grad(f, x, eps=None):
     r"""Central-difference gradient of a scalar function of an array.
 
@@ -37,49 +47,77 @@ def numerical_grad(f, x, eps=None):
     .. math::
 
         \frac{\partial f}{\partial x_i} \approx
-        \frac{f(x + h e_i) - f(x - h e_i)}{(x_i + h) - (x_i - h)}, \qquad h = \text{eps}.
+        \frac{f(x + h_i e_i) - f(x - h_i e_i)}{(x_i + h_i) - (x_i - h_i)}, \qquad
+        h_i = \text{eps} \cdot \max(1, |x_i|).
 
-    The function always receives arrays of the dtype of ``x``, so a float32
-    implementation is checked in float32. The denominator is the step actually taken
-    after rounding ``x_i \pm h`` to that dtype, and the differences are formed in
-    float64, so the result is float64.
+    The step grows with the magnitude of ``x_i``: a fixed step would vanish next to a
+    large value (in float32, ``32768 + 1e-3`` rounds to ``32768``). The function always
+    receives arrays of the dtype of ``x``, so a float32 implementation is checked in
+    float32. The denominator is the step actually taken after rounding
+    ``x_i \pm h_i`` to that dtype, and the differences are formed in float64, so the
+    result is float64.
 
     Args:
         f: callable taking an array of the shape of ``x`` and returning a scalar.
-        x: the point, array of any shape (integers become float64). It is not modified.
-        eps: the step ``h``; default ``1e-6`` for float64 and ``1e-3`` for float32,
+        x: the point, array of any shape (integers become float64), every element
+            finite. It is not modified.
+        eps: the relative step; default ``1e-6`` for float64 and ``1e-3`` for float32,
             near the step that balances truncation and rounding error.
 
     Returns:
         float64 array of the shape of ``x``.
+
+    Raises:
+        ValueError: ``eps`` not positive and finite, an element of ``x`` that is not
+            finite, or one so large that ``x_i \pm h_i`` overflows or so that the step
+            rounds away (``eps`` below the dtype's resolution); the message names the
+            element.
+        TypeError: ``eps`` not a real number.
 
     Examples:
         >>> import numpy as np
         >>> from xentlib import numerical_grad
         >>> print(numerical_grad(lambda v: np.sum(v ** 3), np.array([1.0, 2.0])))
         [ 3. 12.]
+        >>> big = np.array([1e5], dtype=np.float32)  # a step of 1e-3 would round away
+        >>> print(numerical_grad(lambda v: float(np.sum(v)) ** 2, big))
+        [200000.]
 
     See also:
         :func:`gradcheck`, :func:`relative_error`.
     """
     x = as_float_array(x, "x")
-    if eps is None:
-        eps = _DEFAULT_EPS[x.dtype]
-    if not eps > 0:
-        raise ValueError(f"eps must be positive, got {eps}")
+    eps = _DEFAULT_EPS[x.dtype] if eps is None else _check_tolerance(eps, "eps")
+    if eps == 0:
+        raise ValueError("eps must be positive, got 0")
     point = x.copy()
     flat = point.reshape(-1)  # a view: writing flat[i] moves the point passed to f
     grad = np.empty(x.size, dtype=np.float64)
-    for i in range(x.size):
-        original = flat[i]
-        flat[i] = original + eps
-        upper = flat[i]
-        f_plus = _scalar(f(point))
-        flat[i] = original - eps
-        lower = flat[i]
-        f_minus = _scalar(f(point))
-        flat[i] = original
-        grad[i] = (f_plus - f_minus) / (float(upper) - float(lower))
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below, naming x_i
+        for i in range(x.size):
+            original = flat[i]
+            step = eps * max(1.0, abs(float(original)))
+            flat[i] = original + step
+            upper = flat[i]
+            flat[i] = original - step
+            lower = flat[i]
+            flat[i] = original
+            taken = float(upper) - float(lower)
+            if not (np.isfinite(taken) and taken > 0):
+                index = np.unravel_index(i, x.shape)
+                raise ValueError(
+                    f"no finite-difference step can be taken at x[{', '.join(map(str, index))}]"
+                    f" = {float(original)!r} ({x.dtype}, eps = {eps:g}): "
+                    + ("the element is not finite" if not np.isfinite(original)
+                       else "x +- h overflows" if not np.isfinite(taken)
+                       else "x +- h rounds to x; use a larger eps")
+                )
+            flat[i] = upper
+            f_plus = _scalar(f(point))
+            flat[i] = lower
+            f_minus = _scalar(f(point))
+            flat[i] = original
+            grad[i] = (f_plus - f_minus) / taken
     return grad.reshape(x.shape)
 
 
@@ -91,11 +129,11 @@ def relative_error(a, b):
 
     .. math::
 
-        \operatorname{rel}(a, b) = \frac{\max_i |a_i - b_i|}
-        {\max\bigl(\max_i (|a_i| + |b_i|),\ \text{tiny}\bigr)},
+        \operatorname{rel}(a, b) = \frac{\max_i |a_i - b_i|}{\max_i (|a_i| + |b_i|)},
 
-    where ``tiny`` is the smallest positive normal float64, so two zero arrays have
-    relative error 0. The value lies in ``[0, 1]``; about ``1e-7`` or less is typical of
+    and 0 for two zero arrays. Both arrays are first divided by their largest magnitude,
+    so that ``a - b`` cannot overflow: for finite inputs the value lies in ``[0, 1]``
+    (1 when the largest elements differ in sign). About ``1e-7`` or less is typical of
     a correct float64 gradient against central differences.
 
     Args:
@@ -108,6 +146,8 @@ def relative_error(a, b):
         >>> from xentlib import relative_error
         >>> print(relative_error([1.0, 2.0], [1.0, 2.002]))
         0.0004997
+        >>> print(relative_error(1e308, -1e308))
+        1.0
 
     See also:
         :func:`gradcheck`.
@@ -118,8 +158,14 @@ def relative_error(a, b):
         raise ValueError(f"a and b must have the same shape: got a {a.shape} and b {b.shape}")
     if a.size == 0:
         return 0.0
-    scale = max(float(np.max(np.abs(a) + np.abs(b))), np.finfo(np.float64).tiny)
-    return float(np.max(np.abs(a - b))) / scale
+    # Divided by the largest magnitude first, |a| + |b| and a - b cannot overflow
+    # (1e308 - -1e308 would be inf, and inf / inf nan).
+    largest = float(max(np.max(np.abs(a)), np.max(np.abs(b))))
+    if largest == 0:
+        return 0.0
+    if np.isfinite(largest):
+        a, b = a / largest, b / largest
+    return float(np.max(np.abs(a - b))) / float(np.max(np.abs(a) + np.abs(b)))
 
 
 @dataclass(frozen=True)
@@ -191,8 +237,8 @@ def gradcheck(f, grad_f, x, eps=None, atol=None, rtol=None):
         f: scalar function of an array of the shape of ``x``.
         grad_f: its claimed gradient, returning an array of the shape of ``x``.
         x: the point, any shape.
-        eps: finite-difference step, see :func:`numerical_grad`.
-        atol, rtol: tolerances; ``None`` picks the dtype's default.
+        eps: relative finite-difference step, see :func:`numerical_grad`.
+        atol, rtol: tolerances, real numbers >= 0; ``None`` picks the dtype's default.
 
     Returns:
         A :class:`GradcheckReport`.
@@ -217,8 +263,8 @@ def gradcheck(f, grad_f, x, eps=None, atol=None, rtol=None):
     """
     x = as_float_array(x, "x")
     default_atol, default_rtol = _DEFAULT_TOL[x.dtype]
-    atol = default_atol if atol is None else float(atol)
-    rtol = default_rtol if rtol is None else float(rtol)
+    atol = default_atol if atol is None else _check_tolerance(atol, "atol")
+    rtol = default_rtol if rtol is None else _check_tolerance(rtol, "rtol")
     analytic = np.asarray(grad_f(x.copy()), dtype=np.float64)
     if analytic.shape != x.shape:
         raise ValueError(
