@@ -7,10 +7,12 @@
       sphinx-book-theme #988). Here every visible toggle works: on a narrow
       screen it opens the sidebar as a drawer (the theme's own <dialog>), on a
       wide screen the contents button hides and shows the left sidebar.
-   2. Scroll cues. A formula, table or output wider than its column scrolls in
-      its own box; the box gets the classes `xent-scroll-left` /
-      `xent-scroll-right` while there is more to see on that side, which
-      xent.css draws as a shadow on that edge.
+   2. Derivations and scroll cues. A derivation chain (xentlib.symbolic) whose
+      expressions do not fit beside their reasons is stacked, each reason under
+      its step (class `xent-stacked`). A formula, table or output wider than
+      its column scrolls in its own box; the box gets the classes
+      `xent-scroll-left` / `xent-scroll-right` while there is more to see on
+      that side, which xent.css draws as a shadow on that edge.
    3. Search results. Titles and summaries carry raw TeX (`\(\partial L\)`):
       they are shown with Unicode symbols instead (`∂L`).
    4. Print. A formula wider than the printed column is scaled down to fit.
@@ -121,7 +123,8 @@
   var SCROLLERS = [
     "mjx-container[display=\"true\"]",
     ".xent-derivation",
-    ".xent-derivation .xd-expr",
+    ".xent-derivation .xent-expr",
+    ".xent-derivation .xent-counterexample",
     ".table-wrapper",
     ".cell_output .output pre",
     ".cell_input pre",
@@ -136,7 +139,21 @@
     box.classList.toggle("xent-scroll-right", overflowing && box.scrollLeft < max - 1);
   }
 
+  // A derivation whose expression does not fit beside its reason is stacked:
+  // each reason under its step, the expression on the whole width.
+  function layoutDerivation(derivation) {
+    derivation.classList.remove("xent-stacked");
+    var clipped = Array.prototype.some.call(
+      derivation.querySelectorAll(".xent-expr"),
+      function (expr) { return expr.scrollWidth > expr.clientWidth + 1; }
+    );
+    if (clipped || derivation.scrollWidth > derivation.clientWidth + 1) {
+      derivation.classList.add("xent-stacked");
+    }
+  }
+
   function updateAllCues() {
+    document.querySelectorAll(".xent-derivation").forEach(layoutDerivation);
     document.querySelectorAll(SCROLLERS).forEach(function (box) {
       if (!box.dataset.xentCue) {
         box.dataset.xentCue = "1";
@@ -267,7 +284,7 @@
   // A printed page cannot scroll: a formula wider than the printed column
   // (about 680 CSS px on A4 and Letter) is scaled down to fit instead.
   var PRINT_WIDTH = 680;
-  var PRINT_SCALED = "mjx-container[display=\"true\"], .xent-derivation .xd-expr";
+  var PRINT_SCALED = "mjx-container[display=\"true\"], .xent-derivation .xent-expr";
 
   function fitForPrint() {
     var column = document.querySelector(".bd-article");
