@@ -440,11 +440,16 @@ def test_seed_two_class_example_is_caught():
 # ---------------------------------------------------------------------------------------
 
 
-def test_domain_decides_and_inconclusive_is_not_a_pass():
+def test_domain_decides_and_a_non_real_side_is_a_counterexample():
     p, q = sp.symbols("p q", real=True)
     bare = xs.check_equal(sp.log(p * q), sp.log(p) + sp.log(q))
-    assert not bare.ok and "inconclusive" in bare.method
-    assert xs.check_equal(sp.log(p * q), sp.log(p) + sp.log(q), given=xs.positive(p, q)).ok
+    assert not bare.ok and not bare.proved
+    ce = bare.counterexample
+    # p q > 0 with both negative: the left side is real, the right side is not
+    assert ce.values["p"] < 0 and ce.values["q"] < 0 and np.isnan(ce.rhs)
+    assert ce.lhs == pytest.approx(np.log(ce.values["p"] * ce.values["q"]))
+    assert "not a real number" in str(ce)
+    assert xs.check_equal(sp.log(p * q), sp.log(p) + sp.log(q), given=xs.positive(p, q)).proved
 
 
 def test_numeric_fallback_is_named_and_shapes_are_checked():
@@ -487,12 +492,17 @@ def test_unevaluated_derivative_is_evaluated_under_the_givens():
     assert not xs.check_equal(linear, -zb[j], given=xs.one_hot(yb, k)).ok
 
 
-def test_simplex_sampling_respects_sums_to_one():
+def test_targets_that_sum_to_one_are_tested_off_the_simplex_unless_stated():
     ys = xs.symbols_vector("y", 3)
     proof = xs.check_equal(ys[2], 2 * ys[2], given=xs.sums_to_one(ys))
     v = proof.counterexample.values
     assert not proof.ok
     assert v["y_1"] + v["y_2"] + v["y_3"] == pytest.approx(1)
+    # |y_3| = y_3 holds on the simplex only: sums_to_one alone does not say y >= 0
+    assert not xs.check_equal(sp.Abs(ys[2]), ys[2], given=xs.sums_to_one(ys)).ok
+    on_simplex = [xs.sums_to_one(ys), xs.in_open_unit_interval(ys[0], ys[1])]
+    proof = xs.check_equal(ys[2], 2 * ys[2], given=on_simplex)
+    v = proof.counterexample.values
     assert all(0 < v[f"y_{t}"] < 1 for t in (1, 2, 3))
 
 

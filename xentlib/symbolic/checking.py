@@ -1,47 +1,79 @@
-"""Checking one equality: a proof by SymPy, or a test at many points, or a counterexample.
+r"""Checking one equality: a proof by SymPy, or a test at many points, or a counterexample.
 
 :func:`check_equal` returns a :class:`Proof` with one of three verdicts:
 
-* proved: SymPy reduces the difference of the two sides to 0, for every value in the
-  stated domain and every size (``Proof.proved``);
-* tested: no proof was found and the two sides agree at every test point (the method
+* **proved**: :mod:`~xentlib.symbolic.proving` reduces the difference of the two sides to
+  0, for every value in the stated domain and every size (``Proof.proved``);
+* **tested**: no proof was found and the two sides agree at every test point (the method
   says which points; ``Proof.ok`` but not ``Proof.proved``);
-* false: a point where they differ, confirmed with high-precision arithmetic
+* **false**: a point where they differ, confirmed with 50-digit arithmetic
   (``Proof.counterexample``).
+
+How a step is tested when no proof is found:
+
+* Every symbol is drawn at many scales, from 1e-6 to 1e6 in magnitude and of both signs
+  unless its domain says otherwise, with the edges of its domain (probabilities within
+  1e-6 of 0 and 1, targets that sum to one both on the simplex and off it).
+* A general size (the bound of a ``Sum``) is tried at 2..8, each size independently, and
+  never below a literal index in the expression; each free index takes values in 1..size.
+* A point where one side is finite and real and the other is not (a log of a negative
+  number, a division by zero) is a counterexample, like a point where the values differ.
+  Floating point only screens: each disagreement is confirmed, and a sample of agreeing
+  points re-checked, at 50 significant digits with a relative tolerance of 1e-25.
+* The random points are seeded from the step's content, so a notebook prints the same
+  thing on every run.
 """
 
 import dataclasses
-import functools
+import hashlib
 import itertools
 import re
+import warnings
 
 import numpy as np
 import sympy as sp
-from sympy.core.facts import InconsistentAssumptions
 from sympy.matrices import MatrixBase
 
 from xentlib.symbolic.conditions import _conditions
+from xentlib.symbolic.proving import decide_index_ranges, prove_zero
 
 __all__ = ["Counterexample", "Proof", "check_equal"]
 
-# Sizes tried when an identity over a general size n is out of SymPy's reach.
-CONCRETE_SIZES = (2, 3, 4)
-# Random points per numeric check (per size and index choice in the general-n case).
-NUM_POINTS = 100
-NUM_POINTS_CONCRETE = 20
-RTOL = 1e-7
-ATOL = 1e-9
-# Expressions larger than this are not handed to sp.simplify, which can take minutes.
-MAX_SIMPLIFY_OPS = 300
+# Sizes a general size symbol takes when no proof is found.
+SIZES = tuple(range(2, 9))
+# Test points for a step without general sizes.
+NUM_POINTS = 256
+# Size configurations, index choices per configuration, and points per choice.
+SIZE_CONFIGS = 6
+INDEX_CHOICES = 6
+POINTS_PER_CHOICE = 24
+# Floating point screens; 50 digits decide.
+SCREEN_RTOL = 1e-9
+DIGITS = 50
+HP_RTOL = 1e-25
+# Differences below this (times the size of the values, at least 1) are beyond what
+# 50-digit evaluation resolves reliably: not a counterexample.
+HP_ATOL = 1e-40
+# Disagreements confirmed at 50 digits, and agreeing points re-checked there.
+MAX_CANDIDATES = 10
+RECHECKS = 4
+
+
+# ---------------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------------
+
 
 @dataclasses.dataclass(frozen=True)
 class Counterexample:
     """A point where two expressions differ.
 
     Attributes:
-      values: ``{name: value}`` of the symbols at the point (including quantities fixed
-        by the conditions, e.g. the last target of a simplex or ``a = sigma(z)``).
-      lhs: value of the left (previous) side; for a Matrix, of the worst entry.
+      values: ``{name: value}`` of the symbols at the point (including sizes, indices and
+        quantities fixed by the conditions, e.g. the last target of a simplex or
+        ``a = sigma(z)``).
+      lhs: value of the left (previous) side; for a Matrix, of the first entry that
+        differs. ``nan`` where that side is undefined or not real.
       rhs: value of the right (new) side.
       entry: the Matrix entry ``(row, col)`` counted from 0 (to index the Matrix in
         Python), or ``None`` for scalars. Printed, it is counted from 1, like the
@@ -83,7 +115,7 @@ class Proof:
       proved: whether ``ok`` rests on a symbolic proof (for every value of the domain and
         every size), not only on test points.
       assumptions: LaTeX texts of what the verdict relied on beyond the conditions
-        (declared symbol assumptions such as ``p > 0``), for the reader.
+        (declared symbol assumptions such as ``p > 0``, index ranges), for the reader.
     """
 
     ok: bool
@@ -97,9 +129,20 @@ def _fmt(v, digits=4):
     if isinstance(v, (int, np.integer)):
         return str(int(v))
     v = float(v)
+    if np.isnan(v):
+        return "not a real number"
     if v == int(v) and abs(v) < 1e6:
         return str(int(v))
     return f"{v:.{digits}g}"
+
+
+def _natural_key(name):
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
+# ---------------------------------------------------------------------------------------
+# The problem: both sides, conditions substituted, sizes and indices found
+# ---------------------------------------------------------------------------------------
 
 
 def _entries(expr):
@@ -120,210 +163,13 @@ def _substitute_all(expr, conds):
     return expr
 
 
-def _real_symbols(exprs, kinds):
-    """Map each plain symbol to one with the assumptions its domain grants SymPy."""
-    flags = {
-        "positive": {"positive": True},
-        "unit": {"positive": True},
-        "nonnegative": {"nonnegative": True, "real": True},
-        "negative": {"negative": True},
-    }
-    mapping = {}
-    for s in set().union(*[e.free_symbols for e in exprs]):
-        if not isinstance(s, sp.Symbol) or isinstance(s, sp.Dummy):
-            continue
-        extra = flags.get(kinds.get(s), {})
-        if s.is_real and not extra:
-            continue
-        if s.is_integer:
-            continue
-        assumptions = {k: v for k, v in s.assumptions0.items() if v is True}
-        assumptions.update(extra)
-        assumptions.setdefault("real", True)
-        try:
-            mapping[s] = sp.Symbol(s.name, **assumptions)
-        except InconsistentAssumptions:
-            continue  # the domain contradicts the symbol's own assumptions: keep it
-    return mapping
-
-
-_CHEAP = (
-    lambda x: x,
-    sp.cancel,
-    sp.expand,
-    lambda x: sp.expand(sp.expand_log(x)),
-)
-_THOROUGH = (
-    sp.simplify,
-    lambda x: sp.simplify(sp.expand_log(x)),
-    lambda x: sp.simplify(x.rewrite(sp.exp)),
-)
-
-
-@functools.lru_cache(maxsize=2048)
-def _is_zero(e, thorough):
-    """Whether SymPy reduces ``e`` to 0, trying cheap rewrites before ``simplify``."""
-    transforms = _CHEAP
-    if thorough and sp.count_ops(e) <= MAX_SIMPLIFY_OPS:
-        transforms += _THOROUGH
-    for t in transforms:
-        try:
-            if t(e) == 0:
-                return True
-        except (TypeError, ValueError, NotImplementedError, RecursionError):
-            continue
-    return False
-
-
-def _symbolic(lhs_entries, rhs_entries, kinds, thorough=True):
-    mapping = _real_symbols(lhs_entries + rhs_entries, kinds)
-    return all(_is_zero((l - r).xreplace(mapping), thorough)
-               for l, r in zip(lhs_entries, rhs_entries))
-
-
-def _deindex(exprs):
-    """Replace Indexed objects (``z[1]``, ``a[i]``) by real symbols of the same name."""
-    mapping = {}
-    for e in exprs:
-        for x in e.atoms(sp.Indexed):
-            mapping[x] = sp.Symbol(str(x), real=True)
-    return mapping
-
-
-def _sample(symbols, kinds, simplex, rng, n):
-    """Draw ``n`` points: {symbol: array}; domains from the conditions and assumptions."""
-    values = {}
-    for group in simplex:
-        present = [s for s in group if s in symbols]
-        if not present:
-            continue
-        draw = rng.dirichlet(np.ones(len(group) + 1), size=n)
-        for i, s in enumerate(group):
-            if s in symbols:
-                values[s] = draw[:, i]
-    for s in symbols:
-        if s in values:
-            continue
-        kind = kinds.get(s)
-        if kind is None:
-            if s.is_integer:
-                kind = "integer"
-            elif s.is_positive:
-                kind = "positive"
-            elif s.is_nonnegative:
-                kind = "nonnegative"
-            elif s.is_negative:
-                kind = "negative"
-        if kind == "integer":
-            values[s] = rng.integers(1, 7, size=n).astype(float)
-        elif kind == "positive":
-            values[s] = np.exp(rng.uniform(-2, 2, size=n))
-        elif kind == "unit":
-            values[s] = rng.uniform(0.05, 0.95, size=n)
-        elif kind == "nonnegative":
-            values[s] = rng.uniform(0, 3, size=n)
-        elif kind == "negative":
-            values[s] = rng.uniform(-3, -0.05, size=n)
-        else:
-            values[s] = rng.uniform(-3, 3, size=n)
-    return values
-
-
-def _round_point(point, simplex):
-    rounded = {s: round(float(v), 2) for s, v in point.items()}
-    for group in simplex:
-        present = [rounded[s] for s in group if s in rounded]
-        if present and (sum(present) >= 1 or min(present) <= 0):
-            return point
-    for s, v in rounded.items():
-        if v == 0 and point[s] != 0:
-            return point
-    return rounded
-
-
-def _exact_difference(l, r, point):
-    """Both sides at a point with 30 significant digits, and whether they differ."""
-    subs = {s: sp.Float(v, 30) for s, v in point.items()}
-    lv = complex(sp.N(l.xreplace(subs), 30))
-    rv = complex(sp.N(r.xreplace(subs), 30))
-    real_l, real_r = abs(lv.imag) <= ATOL, abs(rv.imag) <= ATOL
-    apart = abs(lv - rv) > ATOL + RTOL * max(abs(lv), abs(rv))
-    return lv.real, rv.real, apart or real_l != real_r
-
-
-def _numeric(lhs_entries, rhs_entries, shape, conds, originals, rng, n_points, extra=None):
-    """Compare at random points. Returns (n_valid, counterexample or None)."""
-    kinds, simplex = {}, []
-    for c in conds:
-        kinds.update(c.kinds)
-        simplex.extend(c.simplex)
-    exprs = lhs_entries + rhs_entries
-    index_map = _deindex(exprs)
-    kinds = {index_map.get(k, k): v for k, v in kinds.items()}
-    simplex = [tuple(index_map.get(s, s) for s in g) for g in simplex]
-    lhs_entries = [e.xreplace(index_map) for e in lhs_entries]
-    rhs_entries = [e.xreplace(index_map) for e in rhs_entries]
-    symbols = sorted(
-        set().union(*[e.free_symbols for e in lhs_entries + rhs_entries]), key=str
-    )
-    symbols = [s for s in symbols if not isinstance(s, sp.IndexedBase)]
-    point = _sample(symbols, kinds, simplex, rng, n_points)
-    try:
-        f = sp.lambdify(symbols, lhs_entries + rhs_entries, modules="numpy")
-        with np.errstate(all="ignore"):
-            out = [np.broadcast_to(np.asarray(v, dtype=complex), (n_points,))
-                   for v in f(*[point[s] for s in symbols])]
-    except (TypeError, ValueError, NameError, AttributeError, NotImplementedError):
-        # Something NumPy cannot evaluate (an unevaluated Sum, an unknown function or
-        # its derivative):
-        # no numeric evidence either way, the symbolic proof must decide.
-        return None, None
-    k = len(lhs_entries)
-    L, R = np.array(out[:k]), np.array(out[k:])
-    finite = np.isfinite(L) & np.isfinite(R)
-    real = (np.abs(L.imag) <= ATOL) & (np.abs(R.imag) <= ATOL)
-    valid = np.all(finite & real, axis=0)
-    close = np.abs(L - R) <= ATOL + RTOL * np.maximum(np.abs(L), np.abs(R))
-    bad_points = np.flatnonzero(valid & ~np.all(close, axis=0))
-    for p in bad_points[:5]:
-        entry = int(np.flatnonzero(~close[:, p])[0])
-        raw = {s: point[s][p] for s in symbols}
-        for candidate in (_round_point(raw, simplex), raw):
-            lv, rv, differ = _exact_difference(lhs_entries[entry], rhs_entries[entry], candidate)
-            if differ:
-                values = dict(extra or {})
-                values.update(_report_values(candidate, originals, index_map))
-                where = None if shape is None else divmod(entry, shape[1])
-                return int(valid.sum()), Counterexample(values, lv, rv, where)
-    return int(valid.sum()), None
-
-
-def _report_values(point, originals, index_map):
-    """Values of the sampled symbols, then of those fixed by substitutions, by name."""
-    back = {v: k for k, v in index_map.items()}
-    subs = {s: sp.Float(v, 30) for s, v in point.items()}
-    out = {str(back.get(s, s)): v for s, v in point.items()}
-    out = dict(sorted(out.items(), key=lambda kv: _natural_key(kv[0])))
-    for sym, expr in originals:
-        value = sp.sympify(expr).doit().xreplace(index_map).xreplace(subs)
-        if str(sym) in out or value.free_symbols:
-            continue
-        value = complex(sp.N(value, 15))
-        if abs(value.imag) < 1e-12:
-            out[str(sym)] = value.real
-    return out
-
-
-def _natural_key(name):
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
-
-
 def _sizes(exprs):
+    """Symbols in the bounds of a Sum or Product."""
     sizes = set()
     for e in exprs:
-        for s in e.atoms(sp.Sum):
+        for s in e.atoms(sp.Sum, sp.Product):
             for _, lo, hi in s.limits:
-                sizes |= (sp.sympify(hi).free_symbols | sp.sympify(lo).free_symbols)
+                sizes |= sp.sympify(hi).free_symbols | sp.sympify(lo).free_symbols
     return sorted(sizes, key=str)
 
 
@@ -336,10 +182,330 @@ def _indices(exprs, sizes):
     return sorted(found, key=str)
 
 
-def _assumption_texts(exprs, kinds):
+def _bounds(exprs, sizes, indices):
+    """Free index -> the size it ranges up to; and the largest literal index."""
+    base_size, literal = {}, 0
+    for e in exprs:
+        for s in e.atoms(sp.Sum, sp.Product):
+            k, lo, hi = s.limits[0]
+            for x in s.function.atoms(sp.Indexed):
+                if x.indices == (k,) and hi in sizes:
+                    base_size.setdefault(x.base, hi)
+        for x in e.atoms(sp.Indexed):
+            for ix in x.indices:
+                if ix.is_Integer:
+                    literal = max(literal, int(ix))
+    bounds = {}
+    for idx in indices:
+        candidates = sorted({base_size[x.base] for e in exprs for x in e.atoms(sp.Indexed)
+                             if x.indices == (idx,) and x.base in base_size}, key=str)
+        if candidates:
+            bounds[idx] = candidates[0]
+        elif sizes:
+            bounds[idx] = sizes[0]
+    return bounds, literal
+
+
+def _content_seed(*parts):
+    text = "\x1f".join(sp.srepr(p) if isinstance(p, sp.Basic) else str(p) for p in parts)
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+
+
+def _floats(exprs):
+    found = set()
+    for e in exprs:
+        found |= {f for f in e.atoms(sp.Float)}
+    return sorted(found, key=float)
+
+
+# ---------------------------------------------------------------------------------------
+# Test points
+# ---------------------------------------------------------------------------------------
+
+
+def _magnitudes(rng, n):
+    """Magnitudes from 1e-6 to 1e6: a third log-uniform, the rest of order 1."""
+    wide = 10.0 ** rng.uniform(-6, 6, size=n)
+    near = np.exp(rng.uniform(-2, 1.5, size=n))
+    return np.where(rng.uniform(size=n) < 1 / 3, wide, near)
+
+
+def _draw(kind, rng, n):
+    if kind == "positive":
+        return _magnitudes(rng, n)
+    if kind == "negative":
+        return -_magnitudes(rng, n)
+    if kind == "nonnegative":
+        v = _magnitudes(rng, n)
+        v[rng.uniform(size=n) < 0.05] = 0.0
+        return v
+    if kind == "unit":
+        u = rng.uniform(0, 1, size=n)
+        edge = 10.0 ** rng.uniform(-6, -1, size=n)
+        pick = rng.uniform(size=n)
+        return np.where(pick < 0.2, edge, np.where(pick < 0.4, 1 - edge, u))
+    if kind == "integer":
+        return rng.integers(-8, 9, size=n).astype(float)
+    if kind == "positive integer":
+        return rng.integers(1, 9, size=n).astype(float)
+    v = _magnitudes(rng, n) * rng.choice([-1.0, 1.0], size=n)
+    special = rng.uniform(size=n) < 0.03
+    v[special] = rng.choice([0.0, 1.0, -1.0], size=int(special.sum()))
+    return v
+
+
+def _kind_of(s, kinds):
+    kind = kinds.get(s)
+    if kind is not None:
+        return kind
+    if s.is_integer:
+        return "positive integer" if s.is_positive else "integer"
+    for test, name in ((s.is_positive, "positive"), (s.is_negative, "negative"),
+                       (s.is_nonnegative, "nonnegative")):
+        if test:
+            return name
+    return None
+
+
+def _sample(symbols, kinds, simplex, rng, n):
+    """``n`` points: {symbol: array}, from each symbol's domain."""
+    values = {}
+    for group in simplex:
+        present = [s for s in group if s in symbols]
+        if not present:
+            continue
+        m = len(group) + 1
+        on = rng.dirichlet(np.full(m, rng.choice([0.3, 1.0, 3.0])), size=n)
+        restricted = any(kinds.get(s) in ("unit", "nonnegative", "positive") for s in group)
+        if not restricted:
+            # Targets that sum to one are not said to be nonnegative: half off the simplex.
+            off = rng.normal(size=(n, m)) * _magnitudes(rng, n)[:, None]
+            off[:, -1] = 1 - off[:, :-1].sum(axis=1)
+            on = np.where(rng.uniform(size=(n, 1)) < 0.5, on, off)
+        for i, s in enumerate(group):
+            if s in symbols:
+                values[s] = on[:, i]
+    for s in symbols:
+        if s not in values:
+            values[s] = _draw(_kind_of(s, kinds), rng, n)
+    return values
+
+
+def _in_domain(point, kinds, simplex):
+    for s, v in point.items():
+        kind = kinds.get(s)
+        if ((kind == "positive" and not v > 0) or (kind == "negative" and not v < 0)
+                or (kind == "nonnegative" and not v >= 0)
+                or (kind == "unit" and not 0 < v < 1)):
+            return False
+    for group in simplex:
+        vals = [point[s] for s in group if s in point]
+        if vals and all(kinds.get(s) is not None for s in group):
+            if sum(vals) >= 1 or min(vals) <= 0:
+                return False
+    return True
+
+
+def _round_point(point, kinds, simplex):
+    """The point with short decimals, when that stays in the domain."""
+
+    def short(v):
+        if v == 0 or 0.01 <= abs(v) < 1000:
+            return round(float(v), 2)
+        return float(f"{v:.2g}")
+
+    rounded = {s: short(v) for s, v in point.items()}
+    if any(rounded[s] == 0 and point[s] != 0 for s in point):
+        return point
+    return rounded if _in_domain(rounded, kinds, simplex) else point
+
+
+class _Unresolved(Exception):
+    """50-digit evaluation cannot guarantee its digits at this point."""
+
+
+def _hp(expr, point, digits):
+    """``expr`` at ``point`` with ``digits`` correct digits: a SymPy number, or None where
+    it is undefined (raises :class:`_Unresolved` where the digits cannot be guaranteed)."""
+    exact = {s: sp.Rational(float(v)) for s, v in point.items()}
+    try:
+        v = sp.sympify(expr).xreplace(exact).evalf(digits, maxn=6 * digits, strict=True)
+    except sp.core.evalf.PrecisionExhausted as err:
+        raise _Unresolved() from err
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError, RecursionError):
+        return None
+    if not v.is_number or v.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        return None
+    return v
+
+
+def _hp_compare(l, r, point):
+    """``"agree"``, ``"differ"``, ``"undefined"`` (both sides) or ``"unresolved"``, and the
+    two values.
+
+    Values are floats, ``nan`` where a side is undefined or not real. A difference must
+    show at 50 and at 75 digits to count: evaluation that loses precision (a log of a
+    number within 1e-50 of 1) must not make a counterexample.
+    """
+    for digits in (DIGITS, DIGITS + 25):
+        try:
+            lv, rv = _hp(l, point, digits), _hp(r, point, digits)
+        except _Unresolved:
+            return "unresolved", np.nan, np.nan
+        if lv is None and rv is None:
+            return "undefined", np.nan, np.nan
+        if lv is None or rv is None:
+            return "differ", _real(lv), _real(rv)
+        gap = abs(sp.N(lv - rv, digits))
+        scale = max(abs(lv), abs(rv))
+        if gap <= HP_RTOL * scale or gap <= HP_ATOL * max(1, scale):
+            return "agree", _real(lv), _real(rv)
+    return "differ", _real(lv), _real(rv)
+
+
+def _real(v):
+    if v is None:
+        return np.nan
+    re_, im_ = v.as_real_imag()
+    if abs(im_) > 1e-30 * max(1, abs(re_)):
+        return np.nan
+    return float(re_)
+
+
+def _lambdify(symbols, exprs):
+    try:
+        return sp.lambdify(symbols, exprs, modules="numpy")
+    except (TypeError, ValueError, NameError, AttributeError, NotImplementedError,
+            SyntaxError, KeyError):
+        return None
+
+
+def _test_points(L, R, shape, kinds, simplex, originals, rng, n_points, extra=None):
+    """Compare the sides at test points.
+
+    Returns ``(n_agreeing, counterexample or None, evaluable)``.
+    """
+    index_map = {x: sp.Symbol(str(x), real=True)
+                 for e in L + R for x in e.atoms(sp.Indexed)}
+    kinds = {index_map.get(k, k): v for k, v in kinds.items()}
+    simplex = [tuple(index_map.get(s, s) for s in g) for g in simplex]
+    L = [e.xreplace(index_map) for e in L]
+    R = [e.xreplace(index_map) for e in R]
+    symbols = sorted(set().union(*[e.free_symbols for e in L + R]), key=lambda s: _natural_key(str(s)))
+    f = _lambdify(symbols, L + R)
+    if f is None:
+        return 0, None, False
+    point = _sample(symbols, kinds, simplex, rng, n_points)
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = [np.broadcast_to(np.asarray(v, dtype=complex), (n_points,))
+                   for v in f(*[point[s] for s in symbols])]
+        # Not real counts as undefined here; 50 digits tell the two apart.
+        out = [np.where(np.abs(v.imag) <= 1e-12 * (1 + np.abs(v.real)), v.real, np.nan)
+               for v in out]
+    except (TypeError, ValueError, NameError, AttributeError, ZeroDivisionError,
+            OverflowError):
+        return 0, None, False
+    k = len(L)
+    Lv, Rv = np.array(out[:k]), np.array(out[k:])
+    fl, fr = np.isfinite(Lv), np.isfinite(Rv)
+    with np.errstate(all="ignore"):
+        gap = np.abs(Lv - Rv) / np.maximum(np.maximum(np.abs(Lv), np.abs(Rv)), 1e-300)
+    close = fl & fr & ((gap <= SCREEN_RTOL) | (Lv == Rv))
+    # Score each (entry, point): one side finite and the other not first, then the
+    # largest relative gap; both undefined last.
+    score = np.where(fl != fr, np.inf, np.where(fl & fr, np.where(close, -1.0, gap), -0.5))
+    agree = np.all(close, axis=0)
+    # Counterexamples a reader can check: values that differ before one-sided ones, and
+    # points of moderate magnitude first.
+    with np.errstate(all="ignore"):
+        spread = np.zeros(n_points)
+        for s in symbols:
+            spread = np.maximum(spread, np.abs(np.log10(np.abs(point[s]) + 1e-300)))
+    worst = score.max(axis=0)
+    category = np.where(worst == np.inf, 1, np.where(worst >= 0, 0, 2))
+    order = np.lexsort((spread, category))
+    candidates = [p for p in order if not agree[p]][:MAX_CANDIDATES]
+    n_agree = int(agree.sum())
+
+    def report(p, entry, lv, rv, values_point):
+        values = dict(extra or {})
+        values.update(_report_values(values_point, originals, index_map))
+        where = None if shape is None else divmod(entry, shape[1])
+        return Counterexample(values, lv, rv, where)
+
+    for p in candidates:
+        raw = {s: point[s][p] for s in symbols}
+        entries = [e for e in np.argsort(-score[:, p], kind="stable") if not close[e, p]]
+        point_ok = True
+        for entry in entries[:3]:
+            for candidate in (_round_point(raw, kinds, simplex), raw):
+                verdict, lv, rv = _hp_compare(L[entry], R[entry], candidate)
+                if verdict == "differ":
+                    return n_agree, report(p, entry, lv, rv, candidate), True
+            if verdict != "agree":
+                point_ok = False
+        if point_ok and len(entries) <= 3:
+            n_agree += 1
+    # Points that agree in floating point, re-checked at 50 digits.
+    agreeing = np.flatnonzero(agree)
+    for p in rng.permutation(agreeing)[:RECHECKS]:
+        raw = {s: point[s][p] for s in symbols}
+        entry = int(rng.integers(k))
+        verdict, lv, rv = _hp_compare(L[entry], R[entry], raw)
+        if verdict == "differ":
+            return n_agree, report(p, entry, lv, rv, raw), True
+    return n_agree, None, True
+
+
+def _report_values(point, originals, index_map):
+    """Values of the sampled symbols, then of those fixed by substitutions, by name."""
+    back = {v: k for k, v in index_map.items()}
+    subs = {s: sp.Float(v, 30) for s, v in point.items()}
+    out = {str(back.get(s, s)): float(v) for s, v in point.items()}
+    out = dict(sorted(out.items(), key=lambda kv: _natural_key(kv[0])))
+    for sym, expr in originals:
+        try:
+            value = sp.sympify(expr).doit().xreplace(index_map).xreplace(subs)
+        except (TypeError, ValueError, AttributeError):
+            continue
+        if str(sym) in out or value.free_symbols:
+            continue
+        try:
+            value = complex(sp.N(value, 15))
+        except (TypeError, ValueError):
+            continue
+        if abs(value.imag) < 1e-12:
+            out[str(sym)] = value.real
+    return out
+
+
+def _describe_domain(symbols, kinds, simplex):
+    kinds_present = {_kind_of(s, kinds) for s in symbols}
+    parts = []
+    if None in kinds_present:
+        parts.append("magnitudes 1e-6 to 1e6 of both signs")
+    elif kinds_present & {"positive", "negative", "nonnegative"}:
+        parts.append("magnitudes 1e-6 to 1e6")
+    if "unit" in kinds_present:
+        parts.append("probabilities up to 1e-6 from 0 and 1")
+    if simplex:
+        parts.append("targets summing to 1, on and off the simplex")
+    return parts
+
+
+# ---------------------------------------------------------------------------------------
+# check_equal
+# ---------------------------------------------------------------------------------------
+
+
+def _assumption_texts(exprs, kinds, bounds):
     """What the symbols' own assumptions say, where no condition says it already."""
     groups = {}
-    for s in sorted(set().union(*[e.free_symbols for e in exprs]), key=lambda s: _natural_key(str(s))):
+    symbols = sorted(set().union(*[e.free_symbols for e in exprs]),
+                     key=lambda s: _natural_key(str(s)))
+    for s in symbols:
         if not isinstance(s, sp.Symbol) or isinstance(s, sp.Dummy) or s in kinds or s.is_integer:
             continue
         for test, text in ((s.is_positive, "> 0"), (s.is_negative, "< 0"),
@@ -347,25 +513,31 @@ def _assumption_texts(exprs, kinds):
             if test:
                 groups.setdefault(text, []).append(sp.latex(s))
                 break
-    return tuple(f"${', '.join(names)} {text}$" for text, names in groups.items())
+    texts = [f"${', '.join(names)} {text}$" for text, names in groups.items()]
+    by_size = {}
+    for idx, n in bounds.items():
+        by_size.setdefault(n, []).append(idx)
+    for n, idxs in sorted(by_size.items(), key=lambda kv: str(kv[0])):
+        names = ", ".join(sp.latex(i) for i in sorted(idxs, key=str))
+        texts.append(f"${names} \\in \\{{1, \\dots, {sp.latex(n)}\\}}$")
+    return tuple(texts)
 
 
-def check_equal(lhs, rhs, given=None, domain=None, seed=0):
+def check_equal(lhs, rhs, given=None, domain=None, seed=None):
     """Check that two expressions (or Matrices) are equal under some conditions.
 
-    The conditions' substitutions are applied to both sides first. A seeded numeric
-    screen at random points of the domain looks for a counterexample (confirmed with
-    30-digit arithmetic); if there is none, SymPy simplification (``cancel``, ``expand``,
-    ``expand_log`` with the domain's assumptions, ``simplify``) tries to prove the
-    identity, and where it is inconclusive the numeric evidence stands and is named.
-    Expressions over a general size ``n`` (``Sum`` with a symbolic bound) that SymPy cannot
-    simplify are checked at n = 2, 3, 4 for every value of the free indices.
+    The conditions' substitutions are applied to both sides first. SymPy then tries to
+    prove the identity (see :mod:`~xentlib.symbolic.proving`: sums over a general size
+    in normal form, case splits on ``KroneckerDelta``, ``Max``, ``Abs``, ``Piecewise``).
+    Where no proof is found, the sides are compared at many test points of the domain
+    (see the module docstring); a disagreement confirmed at 50 digits is a
+    counterexample, and without one the step is *tested*, not proved.
 
     Args:
       lhs, rhs: SymPy expressions or Matrices of the same shape.
       given: a :class:`Condition` or list of them.
       domain: more conditions (e.g. a derivation-wide domain).
-      seed: seed of the random points.
+      seed: seed of the test points; by default derived from the content of the step.
 
     Returns:
       A :class:`Proof`.
@@ -379,97 +551,160 @@ def check_equal(lhs, rhs, given=None, domain=None, seed=0):
       (True, 'proved: SymPy simplifies the difference to 0')
       >>> p = check_equal(sp.diff(sigmoid(z), z), sigmoid(z) * (1 + sigmoid(z)))
       >>> p.ok, p.method
-      (False, 'false: counterexample among 100 test points')
+      (False, 'false: a counterexample among the test points')
       >>> print(p.counterexample)
-      at z = 0.82: 0.2123 != 1.176
+      at z = -1: 0.1966 != 0.3413
     """
-    proof = _check_equal(lhs, rhs, given, domain, seed)
-    conds = _conditions(given) + _conditions(domain)
-    kinds = {}
-    for c in conds:
-        kinds.update(c.kinds)
-    lhs_entries, _ = _entries(lhs)
-    rhs_entries, _ = _entries(rhs)
-    exprs = lhs_entries + rhs_entries + [sp.sympify(v) for c in conds for v in c.substitutions.values()]
-    return dataclasses.replace(proof, assumptions=_assumption_texts(exprs, kinds))
-
-
-def _check_equal(lhs, rhs, given=None, domain=None, seed=0):
-    """The verdict of :func:`check_equal`, without the assumptions it used."""
     conds = _conditions(given) + _conditions(domain)
     lhs_entries, lshape = _entries(lhs)
     rhs_entries, rshape = _entries(rhs)
     if lshape != rshape:
         return Proof(False, f"shapes differ: {lshape or 'scalar'} and {rshape or 'scalar'}")
-    originals = [kv for c in conds for kv in c.substitutions.items()]
-    kinds = {}
+    kinds, simplex = {}, []
     for c in conds:
         kinds.update(c.kinds)
+        simplex.extend(c.simplex)
+    originals = [kv for c in conds for kv in c.substitutions.items()]
     n_lhs = len(lhs_entries)
     written = [_substitute_all(e, conds) for e in lhs_entries + rhs_entries]
-    lhs_entries = [e.doit() for e in written[:n_lhs]]
-    rhs_entries = [e.doit() for e in written[n_lhs:]]
-    # doit() may turn a Sum over KroneckerDelta(i, k) into a Piecewise in k <= m: the size
-    # comes from the Sum as written, so that k is drawn within 1..n like every index.
-    evaluated = lhs_entries + rhs_entries
+    evaluated = [e.doit() for e in written]
+    # doit() may turn a Sum over KroneckerDelta(i, k) into a Piecewise in k <= m: the
+    # size comes from the Sum as written.
     left = set().union(*[e.free_symbols for e in evaluated])
     sizes = sorted(set(_sizes(evaluated)) | (set(_sizes(written)) & left), key=str)
+    indices = _indices(evaluated, sizes)
+    bounds, literal = _bounds(written + evaluated, sizes, indices)
+    shown = lhs_entries + rhs_entries + [sp.sympify(v) for _, v in originals]
+    assumptions = _assumption_texts(shown, kinds, bounds if sizes else {})
+
+    def verdict(ok, method, ce=None, proved=False):
+        return Proof(ok, method, ce, proved, assumptions)
+
+    floats = _floats(lhs_entries + rhs_entries)
+    if floats:
+        warnings.warn(
+            f"the float constant {floats[0]} rounds: SymPy cannot prove a step with it; "
+            "write it exactly, e.g. sp.Rational(1, 10) or sp.nsimplify(expr)",
+            stacklevel=3)
+    L, R = evaluated[:n_lhs], evaluated[n_lhs:]
+
+    def prove(thorough):
+        if floats:
+            return None
+        notes = set()
+        for l, r in zip(L, R):
+            found = prove_zero(l - r, kinds, bounds, conds, thorough=thorough)
+            if found is None:
+                return None
+            notes |= found
+        return notes
+
+    notes = prove(thorough=False)
+    if notes is not None:
+        return verdict(True, _proved_text(notes, sizes, L + R), proved=True)
+    if seed is None:
+        seed = _content_seed(*lhs_entries, *rhs_entries, *[c.text for c in conds])
+    rng = np.random.default_rng(seed)
     if sizes:
-        return _check_general(lhs_entries, rhs_entries, lshape, conds, sizes, kinds, seed)
-    rng = np.random.default_rng(seed)
-    n_valid, ce = _numeric(lhs_entries, rhs_entries, lshape, conds, originals, rng, NUM_POINTS)
+        n_ok, ce, evaluable, tried = _test_general(L, R, lshape, conds, sizes, indices,
+                                                   bounds, literal, originals, rng)
+    else:
+        n_ok, ce, evaluable = _test_points(L, R, lshape, kinds, simplex, originals, rng,
+                                           NUM_POINTS)
+        symbols = set().union(*[e.free_symbols for e in L + R])
+        tried = _describe_domain(symbols, kinds, simplex)
     if ce is not None:
-        return Proof(False, f"false: counterexample among {n_valid} test points", ce)
-    if _symbolic(lhs_entries, rhs_entries, kinds):
-        return Proof(True, "proved: SymPy simplifies the difference to 0", proved=True)
-    if n_valid is None:
-        return Proof(False, "inconclusive: SymPy does not simplify the difference to 0 "
-                            "and NumPy cannot evaluate it")
-    if n_valid < NUM_POINTS // 2:
-        return Proof(
-            False,
-            f"inconclusive: only {n_valid} of {NUM_POINTS} random points are in the domain "
-            "of both sides (state it with positive / in_open_unit_interval / Given)",
-        )
-    return Proof(True, f"tested at {n_valid} points, not proved")
+        return verdict(False, "false: a counterexample among the test points", ce)
+    if not sizes:
+        notes = prove(thorough=True)
+        if notes is not None:
+            return verdict(True, _proved_text(notes, sizes, L + R), proved=True)
+    if not evaluable:
+        return verdict(False, "inconclusive: SymPy does not simplify the difference to 0 "
+                              "and it cannot be evaluated at test points")
+    if n_ok < 20:
+        return verdict(False, f"inconclusive: only {n_ok} test points are in the domain of "
+                              "both sides (state it with positive / in_open_unit_interval / "
+                              "Given)")
+    note = f" ({'; '.join(tried)})" if tried else ""
+    if floats:
+        note += f"; the float constant {floats[0]} prevents a proof"
+    return verdict(True, f"tested at {n_ok} points{note}, not proved")
 
 
-def _check_general(lhs_entries, rhs_entries, shape, conds, sizes, kinds, seed):
-    # simplify() on symbolic Sums is slow and rarely succeeds: only cheap rewrites here,
-    # then concrete sizes.
-    if _symbolic(lhs_entries, rhs_entries, kinds, thorough=False):
+def _proved_text(notes, sizes, exprs):
+    text = "proved: SymPy simplifies the difference to 0"
+    if notes:
+        text += " in each case (" + "; ".join(sorted(notes)) + ")"
+    if sizes:
         names = ", ".join(map(str, sizes))
-        return Proof(True, f"proved: SymPy simplifies the difference to 0 for every {names}",
-                     proved=True)
-    indices = _indices(lhs_entries + rhs_entries, sizes)
-    rng = np.random.default_rng(seed)
-    total = 0
-    for n_val in CONCRETE_SIZES:
-        size_values = {s: n_val for s in sizes}
+        no_sums = not any(e.has(sp.Sum, sp.Product) for e in exprs)
+        polynomial = no_sums and all(e.is_polynomial(*sizes) for e in exprs)
+        text += f" for every {names}"
+        if polynomial:
+            text += f" (both sides are polynomials in {names})"
+    return text
+
+
+def _size_configs(sizes, smallest, rng):
+    """Size values to try: all smallest, all largest, then each size on its own."""
+    low = [n for n in SIZES if n >= smallest] or [smallest]
+    high = list(range(low[0], max(low[-1], smallest + 3) + 1))
+    configs = [{s: high[0] for s in sizes}, {s: high[-1] for s in sizes}]
+    while len(configs) < SIZE_CONFIGS:
+        configs.append({s: int(rng.choice(high)) for s in sizes})
+    unique = []
+    for c in configs:
+        if c not in unique:
+            unique.append(c)
+    return unique
+
+
+def _index_choices(indices, ranges, rng):
+    if not indices:
+        return [{}]
+    grid = list(itertools.product(*[range(1, ranges[i] + 1) for i in indices]))
+    if len(grid) <= INDEX_CHOICES:
+        return [dict(zip(indices, g)) for g in grid]
+    # Extremes (all 1, all last), then random ones.
+    picks = [grid[0], grid[-1]]
+    picks += [grid[i] for i in rng.choice(len(grid), size=INDEX_CHOICES - 2, replace=False)]
+    return [dict(zip(indices, g)) for g in picks]
+
+
+def _test_general(L, R, shape, conds, sizes, indices, bounds, literal, originals, rng):
+    """Test at concrete sizes (each size independently) and index values."""
+    total, evaluable = 0, False
+    configs = _size_configs(sizes, max(2, literal), rng)
+    for size_values in configs:
         concrete = [c.concrete(size_values) for c in conds]
-        originals = [kv for c in concrete for kv in c.substitutions.items()]
-        for combo in itertools.product(range(1, n_val + 1), repeat=len(indices)):
-            fixed = dict(size_values)
-            fixed.update(zip(indices, combo))
+        kinds, simplex = {}, []
+        for c in concrete:
+            kinds.update(c.kinds)
+            simplex.extend(c.simplex)
+        c_originals = originals + [kv for c in concrete for kv in c.substitutions.items()]
+        ranges = {i: size_values.get(bounds.get(i), max(size_values.values())) for i in indices}
+        for choice in _index_choices(indices, ranges, rng):
+            fixed = {**size_values, **choice}
 
             def at(e):
-                e = e.subs(fixed).doit()
+                e = decide_index_ranges(e, bounds).subs(fixed).doit()
                 for c in concrete:
                     e = c.substitute(e)
                 return e
 
-            L = [at(e) for e in lhs_entries]
-            R = [at(e) for e in rhs_entries]
+            Lc, Rc = [at(e) for e in L], [at(e) for e in R]
             extra = {str(s): v for s, v in fixed.items()}
-            n_valid, ce = _numeric(L, R, shape, concrete, originals, rng,
-                                   NUM_POINTS_CONCRETE, extra)
-            if not n_valid:
-                return Proof(False, f"inconclusive at n = {n_val}: no point of the domain "
-                                    "could be evaluated")
-            total += n_valid
+            n_ok, ce, ok_eval = _test_points(Lc, Rc, shape, kinds, simplex, c_originals, rng,
+                                             POINTS_PER_CHOICE, extra)
+            evaluable |= ok_eval
+            total += n_ok
             if ce is not None:
-                return Proof(False, f"numeric at n = {n_val}", ce)
-    sizes_text = ", ".join(map(str, CONCRETE_SIZES))
-    idx = f" and every {', '.join(map(str, indices))}" if indices else ""
-    return Proof(True, f"tested at {total} points (n = {sizes_text}{idx}), not proved")
-
+                return total, ce, True, []
+    tried = []
+    for s in sizes:
+        vals = sorted({c[s] for c in configs})
+        tried.append(f"{s} = {', '.join(map(str, vals))}")
+    if indices:
+        tried.append(f"indices {', '.join(map(str, indices))} from 1 to the size")
+    return total, None, evaluable, tried

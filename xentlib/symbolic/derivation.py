@@ -141,7 +141,7 @@ class Derivation:
       Traceback (most recent call last):
         ...
       xentlib.symbolic.DerivationError: step 3, "flipped sign", does not follow from
-      the line before: at z = 0.82, a = 0.6942 the line before is 0.2123 and this step is 1.176
+      the line before: at z = -1, a = 0.2689 the line before is 0.1966 and this step is 0.3413
     """
 
     def __init__(self, lhs, start, *, domain=None, name=None, strict=True,
