@@ -446,9 +446,11 @@ def test_domain_decides_and_a_non_real_side_is_a_counterexample():
     assert not bare.ok and not bare.proved
     ce = bare.counterexample
     # p q > 0 with both negative: the left side is real, the right side is not
-    assert ce.values["p"] < 0 and ce.values["q"] < 0 and np.isnan(ce.rhs)
+    assert ce.values["p"] < 0 and ce.values["q"] < 0
     assert ce.lhs == pytest.approx(np.log(ce.values["p"] * ce.values["q"]))
-    assert "not a real number" in str(ce)
+    # log p + log q = log(pq) + 2 pi i there
+    assert ce.rhs == pytest.approx(ce.lhs + 2j * np.pi)
+    assert str(ce).endswith(f"+ {2 * np.pi:.4g}i")
     assert xs.check_equal(sp.log(p * q), sp.log(p) + sp.log(q), given=xs.positive(p, q)).proved
 
 
@@ -556,3 +558,107 @@ def test_reason_text_becomes_latex_that_mathjax_reads_verbatim():
         xs.Given({a: z}, "a = z", bounded=[a])
     unit = xs.Given({}, "probabilities", unit=[a])
     assert xs.check_equal(sp.log(a * (1 - a)), sp.log(a) + sp.log(1 - a), given=unit).ok
+
+
+# ---------------------------------------------------------------------------------------
+# verdicts, display forms, the tally and the HTML chain
+# ---------------------------------------------------------------------------------------
+
+
+def tested_step():
+    """A true step SymPy is not allowed to prove: it has a float constant."""
+    d = xs.Derivation("f", x / 2, strict=False, name="halves")
+    with pytest.warns(UserWarning, match="float constant"):
+        d.step(sp.Float(0.5) * x, "a float")
+    return d
+
+
+def test_three_verdicts_carry_three_marks_in_every_form():
+    d = tested_step()
+    d.step(x / 2 + 1, "off by one")
+    d.step(x / 2 + 1, "same", display=r"\tfrac{x}{2} + 1")
+    assert [s.verdict for s in d.steps] == ["tested", "failed", "proved"]
+    assert [s.proved for s in d.steps] == [False, False, True]
+    assert d.steps[0].ok and d.steps[0].method.startswith("tested at ")
+    text = repr(d).splitlines()
+    assert text[3].startswith("    = 0.5*x   ≈ a float  (tested at ")
+    assert "✗ off by one" in text[4] and "step 2" in text[5]
+    assert text[6] == "    = x/2 + 1   ✓ same"
+    latex = d.to_latex()
+    assert r"{\color{orange}\approx}\ \text{a float}\quad\text{(tested at " in latex
+    assert r"{\color{red}\boldsymbol{\times}}" in latex and r"{\color{green}\checkmark}" in latex
+    assert r"&= \tfrac{x}{2} + 1 &&" in latex  # the display form, not SymPy's printing
+    html = d._repr_html_()
+    assert html.startswith('<div class="xent-derivation">') and html.endswith("</div>")
+    steps = re.findall(r'<div class="xent-step (xent-\w+)">', html)
+    assert steps == ["xent-start", "xent-tested", "xent-failed", "xent-proved"]
+    assert html.count('<span class="xent-mark"') == 3
+    assert '<span class="xent-method">tested at ' in html
+    assert '<div class="xent-counterexample"><span class="math notranslate nohighlight">' in html
+    assert r"\(\displaystyle = \tfrac{x}{2} + 1\)" in html
+    assert '<div class="xent-title">halves</div>' in html
+
+
+def test_html_escapes_text_and_puts_math_in_mathjax_spans():
+    d = xs.Derivation("L", z).step(z, r"a < b & c, costs \$5, $x^2 < 1$")
+    html = d._repr_html_()
+    assert "a &lt; b &amp; c, costs $5, " in html
+    assert r'<span class="math notranslate nohighlight">\(x^2 &lt; 1\)</span>' in html
+
+
+def test_display_is_shown_and_the_expression_is_checked():
+    z1, z2 = sp.symbols("z_1 z_2", real=True)
+    d = xs.Derivation(r"\operatorname{softmax}(z)_1", xs.softmax([z1, z2])[0],
+                      display=r"\frac{e^{z_1}}{e^{z_1} + e^{z_2}}")
+    d.step(xs.sigmoid(z1 - z2), r"divide by $e^{z_1}$", display=r"\sigma(z_1 - z_2)")
+    assert d.steps[0].proved and d.steps[0].display == r"\sigma(z_1 - z_2)"
+    assert r"\operatorname{softmax}(z)_1 &= \frac{e^{z_1}}{e^{z_1} + e^{z_2}}" in d.to_latex()
+    assert r"&= \sigma(z_1 - z_2) &&" in d.to_latex()
+    # the display form does not rescue a false expression
+    with pytest.raises(xs.DerivationError):
+        d.step(xs.sigmoid(z2 - z1), "wrong", display=r"\sigma(z_1 - z_2)")
+    with pytest.raises(ValueError, match="without \\$"):
+        d.step(xs.sigmoid(z1 - z2), "dollars", display=r"$\sigma$")
+
+
+def test_require_proof_rejects_a_tested_step():
+    d = xs.Derivation("f", x / 2, require_proof=True)
+    d.step(x * sp.Rational(1, 2), "exact")
+    with pytest.warns(UserWarning), pytest.raises(xs.DerivationError, match="only tested"):
+        d.step(sp.Float(0.5) * x, "a float")
+    assert len(d.steps) == 1
+
+
+def test_tally_counts_each_derivation_once_by_content(monkeypatch):
+    from xentlib.symbolic import derivation
+
+    monkeypatch.setattr(derivation, "_LEDGER", [])
+    assert repr(xs.tally()) == "This page: 0 steps proved, 0 tested."
+    xs.Derivation("f", x / 2).step(x * sp.Rational(1, 2), "exact")
+    assert repr(xs.tally()) == "This page: 1 step proved, 0 tested."
+    for _ in range(2):  # a cell run twice
+        d = tested_step()
+        d.step(x / 2 + 1, "off by one")
+        d.step(x / 2 + 1, "same")
+    t = xs.tally()
+    assert (t.proved, t.tested, t.refuted) == (2, 1, 1)
+    assert repr(t) == "This page: 2 steps proved, 1 tested, 1 refuted."
+    m = re.fullmatch(r"This page: (\d+) steps? proved, (\d+) tested(?:, (\d+) refuted)?\.", repr(t))
+    assert m and m.groups() == ("2", "1", "1")
+
+
+def test_one_hot_does_not_capture_a_sum_index_named_like_the_class():
+    L = -sp.Sum(yb[k] * sp.log(soft(k)), (k, 1, n_))
+    right = xs.check_equal(sp.diff(L, zb[j]), soft(j) - sp.KroneckerDelta(j, k),
+                           given=xs.one_hot(yb, k))
+    assert right.proved, right
+    captured = xs.check_equal(sp.diff(L, zb[j]), n_ * soft(j) - 1, given=xs.one_hot(yb, k))
+    assert not captured.ok
+
+
+def test_content_seed_makes_the_same_step_print_the_same_counterexample():
+    first = xs.check_equal(sp.diff(xs.sigmoid(z), z), xs.sigmoid(z) ** 2)
+    again = xs.check_equal(sp.diff(xs.sigmoid(z), z), xs.sigmoid(z) ** 2)
+    other = xs.check_equal(sp.diff(xs.sigmoid(x), x), xs.sigmoid(x) ** 2)
+    assert str(first.counterexample) == str(again.counterexample)
+    assert not other.ok

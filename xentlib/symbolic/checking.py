@@ -73,7 +73,7 @@ class Counterexample:
         quantities fixed by the conditions, e.g. the last target of a simplex or
         ``a = sigma(z)``).
       lhs: value of the left (previous) side; for a Matrix, of the first entry that
-        differs. ``nan`` where that side is undefined or not real.
+        differs. A ``complex`` where that side is not real, ``nan`` where it is undefined.
       rhs: value of the right (new) side.
       entry: the Matrix entry ``(row, col)`` counted from 0 (to index the Matrix in
         Python), or ``None`` for scalars. Printed, it is counted from 1, like the
@@ -99,7 +99,8 @@ class Counterexample:
     def __str__(self):
         where = f"entry {self.entry_label()}: " if self.entry is not None else ""
         at = f"at {self.point()}: " if self.values else ""
-        return f"{at}{where}{_fmt(self.lhs)} != {_fmt(self.rhs)}"
+        left, right = _fmt_pair(self.lhs, self.rhs)
+        return f"{at}{where}{left} != {right}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,14 +127,29 @@ class Proof:
 
 
 def _fmt(v, digits=4):
+    """A value as the reader sees it: ``0.2123``, ``3``, ``0 + 3.142i``, ``undefined``."""
     if isinstance(v, (int, np.integer)):
         return str(int(v))
+    if isinstance(v, complex):
+        if v.imag == 0:
+            return _fmt(v.real, digits)
+        sign = "-" if v.imag < 0 else "+"
+        return f"{_fmt(v.real, digits)} {sign} {_fmt(abs(v.imag), digits)}i"
     v = float(v)
     if np.isnan(v):
-        return "not a real number"
+        return "undefined"
     if v == int(v) and abs(v) < 1e6:
         return str(int(v))
     return f"{v:.{digits}g}"
+
+
+def _fmt_pair(lhs, rhs):
+    """Both values with as many digits as it takes to see that they differ."""
+    for digits in (4, 7, 10, 13, 17):
+        left, right = _fmt(lhs, digits), _fmt(rhs, digits)
+        if left != right:
+            return left, right
+    return left, right + " (they differ beyond 17 digits)"
 
 
 def _natural_key(name):
@@ -267,7 +283,38 @@ def _kind_of(s, kinds):
     return None
 
 
-def _sample(symbols, kinds, simplex, rng, n):
+def _landmarks(exprs):
+    """Constants of the expressions (a clip at 15, a floor at 1e-7): thresholds to test
+    on both sides of."""
+    found = set()
+    for e in exprs:
+        for c in e.atoms(sp.Number):
+            v = abs(float(c))
+            if v not in (0.0, 1.0, 2.0, 0.5) and np.isfinite(v):
+                found.add(v)
+    return sorted(found)
+
+
+def _near_landmarks(values, kind, landmarks, rng):
+    """Move a tenth of the values next to the expressions' constants."""
+    n = len(values)
+    pick = rng.uniform(size=n) < 0.1
+    if not landmarks or not pick.any():
+        return values
+    near = rng.choice(landmarks, size=n) * np.exp(rng.uniform(-0.7, 0.7, size=n))
+    if kind == "unit":
+        near = np.where(near < 1, near, 1 - 1 / (1 + near))
+        near = np.where(rng.uniform(size=n) < 0.5, near, 1 - near)
+    elif kind == "negative":
+        near = -near
+    elif kind is None:
+        near = near * rng.choice([-1.0, 1.0], size=n)
+    elif kind not in ("positive", "nonnegative"):
+        return values
+    return np.where(pick, near, values)
+
+
+def _sample(symbols, kinds, simplex, rng, n, landmarks=()):
     """``n`` points: {symbol: array}, from each symbol's domain."""
     values = {}
     for group in simplex:
@@ -287,7 +334,8 @@ def _sample(symbols, kinds, simplex, rng, n):
                 values[s] = on[:, i]
     for s in symbols:
         if s not in values:
-            values[s] = _draw(_kind_of(s, kinds), rng, n)
+            kind = _kind_of(s, kinds)
+            values[s] = _near_landmarks(_draw(kind, rng, n), kind, list(landmarks), rng)
     return values
 
 
@@ -355,21 +403,22 @@ def _hp_compare(l, r, point):
         if lv is None and rv is None:
             return "undefined", np.nan, np.nan
         if lv is None or rv is None:
-            return "differ", _real(lv), _real(rv)
+            return "differ", _value(lv), _value(rv)
         gap = abs(sp.N(lv - rv, digits))
         scale = max(abs(lv), abs(rv))
         if gap <= HP_RTOL * scale or gap <= HP_ATOL * max(1, scale):
-            return "agree", _real(lv), _real(rv)
-    return "differ", _real(lv), _real(rv)
+            return "agree", _value(lv), _value(rv)
+    return "differ", _value(lv), _value(rv)
 
 
-def _real(v):
+def _value(v):
+    """A 50-digit value as a float, a complex where it is not real, nan where undefined."""
     if v is None:
         return np.nan
-    re_, im_ = v.as_real_imag()
+    re_, im_ = (float(t) for t in v.as_real_imag())
     if abs(im_) > 1e-30 * max(1, abs(re_)):
-        return np.nan
-    return float(re_)
+        return complex(re_, im_)
+    return re_
 
 
 def _lambdify(symbols, exprs):
@@ -395,7 +444,7 @@ def _test_points(L, R, shape, kinds, simplex, originals, rng, n_points, extra=No
     f = _lambdify(symbols, L + R)
     if f is None:
         return 0, None, False
-    point = _sample(symbols, kinds, simplex, rng, n_points)
+    point = _sample(symbols, kinds, simplex, rng, n_points, _landmarks(L + R))
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")

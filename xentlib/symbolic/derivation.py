@@ -13,7 +13,7 @@ import sympy as sp
 from sympy.matrices import MatrixBase
 
 from xentlib.symbolic import rendering
-from xentlib.symbolic.checking import Counterexample, _fmt, check_equal
+from xentlib.symbolic.checking import Counterexample, _fmt_pair, check_equal
 from xentlib.symbolic.conditions import _conditions
 
 __all__ = ["Derivation", "DerivationError", "Step", "Tally", "tally"]
@@ -79,8 +79,8 @@ class Step:
             return f"{msg}: {self.method}"
         at = f" at {ce.point()}" if ce.values else ""
         where = f", entry {ce.entry_label()}" if ce.entry is not None else ""
-        return (f"{msg}:{at}{where} the line before is {_fmt(ce.lhs)} "
-                f"and this step is {_fmt(ce.rhs)}")
+        left, right = _fmt_pair(ce.lhs, ce.rhs)
+        return f"{msg}:{at}{where} the line before is {left} and this step is {right}"
 
 
 class Derivation:

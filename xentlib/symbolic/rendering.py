@@ -34,6 +34,8 @@ import re
 import sympy as sp
 from sympy.matrices import MatrixBase
 
+from xentlib.symbolic.checking import _fmt, _fmt_pair
+
 __all__ = ["latex_text", "to_html", "to_latex", "to_text"]
 
 MARKS = {"proved": "✓", "tested": "≈", "failed": "✗"}
@@ -108,12 +110,6 @@ def _short_method(step):
     return re.sub(r",? not proved$", "", step.method)
 
 
-def _fmt(v):
-    from xentlib.symbolic.checking import _fmt as fmt
-
-    return fmt(v)
-
-
 def _latex_name(name):
     """LaTeX of a symbol's name; ``z[1]`` (an Indexed) becomes ``z_{1}``."""
     m = re.fullmatch(r"(\w+)\[(.+)\]", name)
@@ -133,7 +129,9 @@ def _counterexample_rows(step):
     rows = [",\\ ".join(pairs[i:i + 4]) for i in range(0, len(pairs), 4)] or [""]
     rows[0] = (r"\text{false at }" if pairs else r"\text{false}") + rows[0]
     where = "" if ce.entry is None else r"\text{, entry }" + ce.entry_label()
-    rows[-1] += f"{where}:\\ {{{_fmt(ce.lhs)}}} \\neq {{{_fmt(ce.rhs)}}}"
+    left, right = (t.replace("undefined", r"\text{undefined}").replace(" (they", r"\text{ (they")
+                   .replace("digits)", r"digits)}") for t in _fmt_pair(ce.lhs, ce.rhs))
+    rows[-1] += f"{where}:\\ {{{left}}} \\neq {{{right}}}"
     return [r + "," if i < len(rows) - 1 else r for i, r in enumerate(rows)]
 
 
