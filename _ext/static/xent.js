@@ -204,20 +204,37 @@
   };
   var SPACES = /\\(?:left|right|big|Big|bigg|Bigg)\b|\\[,;:! ]|\\q?quad\b|\\displaystyle\b|\\color\{[^{}]*\}/g;
 
+  // A control word ends at the space after it: `\partial L` is ∂L, `\log x` is log x.
+  function symbolFor(name, space) {
+    if (!Object.prototype.hasOwnProperty.call(SYMBOLS, name)) return null;
+    var symbol = SYMBOLS[name];
+    return /^[A-Za-z]+$/.test(symbol) ? symbol + space : symbol;
+  }
+
+  // TeX outside math delimiters (the print header repeats a title's formula bare).
+  function bareMacros(text) {
+    return text.replace(/\\([A-Za-z]+)( ?)/g, function (whole, name, space) {
+      return symbolFor(name, space) || whole;
+    });
+  }
+
   function texToText(tex) {
     var text = tex.replace(SPACES, " ");
-    // \frac{a}{b} -> a/b, repeatedly for nested fractions.
-    var frac = /\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}/;
-    for (var i = 0; i < 10 && frac.test(text); i++) {
-      text = text.replace(frac, function (_, a, b) {
-        var wrap = function (s) { return /^[\w∂]+$|^∂\s*\w+$/.test(s.trim()) ? s.trim() : "(" + s.trim() + ")"; };
-        return wrap(a) + "/" + wrap(b);
-      });
-    }
     text = text.replace(/\\(?:mathrm|mathbf|mathit|mathsf|mathcal|mathbb|boldsymbol|operatorname|text|textrm|textbf|bm)\s*\{([^{}]*)\}/g, "$1");
-    text = text.replace(/\\([A-Za-z]+)/g, function (whole, name) {
-      return Object.prototype.hasOwnProperty.call(SYMBOLS, name) ? SYMBOLS[name] : name;
+    text = text.replace(/\\([A-Za-z]+)( ?)/g, function (whole, name, space) {
+      return symbolFor(name, space) || name + space;
     });
+    // \frac{a}{b} -> a/b, innermost first, for nested fractions.
+    var frac = /(?:dfrac|tfrac|frac)\s*\{([^{}]*)\}\s*\{([^{}]*)\}/;
+    var wrap = function (s) {
+      s = s.trim();
+      return /^[\w∂′−-]?[\w∂′]*$/.test(s) ? s : "(" + s + ")";
+    };
+    var script = /([_^])\{([^{}]*)\}/g;
+    for (var i = 0; i < 10 && /[{}]/.test(text); i++) {
+      text = text.replace(script, function (_, op, x) { return op + wrap(x); });
+      text = text.replace(frac, function (_, a, b) { return wrap(a) + "/" + wrap(b); });
+    }
     text = text.replace(/\\([{}_^%$#&|])/g, "$1").replace(/[{}]/g, "").replace(/&/g, " ");
     text = text.replace(/\\\\/g, "; ").replace(/-/g, "−");
     return text.replace(/\s+/g, " ").trim();
@@ -235,10 +252,14 @@
       rest = rest.slice(close + 2);
     }
     var math = /\\\(([\s\S]*?)(?:\\\)|$)|\\\[([\s\S]*?)(?:\\\]|$)|\$\$([\s\S]*?)(?:\$\$|$)/g;
-    out += rest.replace(math, function (_, a, b, c) {
-      return texToText(a !== undefined ? a : b !== undefined ? b : c);
+    var last = 0;
+    rest.replace(math, function (whole, a, b, c, at) {
+      out += bareMacros(rest.slice(last, at));
+      out += texToText(a !== undefined ? a : b !== undefined ? b : c);
+      last = at + whole.length;
+      return whole;
     });
-    return out;
+    return out + bareMacros(rest.slice(last));
   }
 
   function cleanSearchResult(item) {
@@ -259,11 +280,19 @@
         nodes[0].textContent = plainSearchText(nodes[0].textContent);
       } else {
         nodes.forEach(function (node) {
-          if (/\\[A-Za-z()[\]]/.test(node.textContent)) {
+          if (/\\[A-Za-z()[\]]|\$\$/.test(node.textContent)) {
             node.textContent = plainSearchText(node.textContent);
           }
         });
       }
+    });
+  }
+
+  // The print edition's title block repeats the page title with its formula
+  // as bare TeX, which MathJax does not typeset.
+  function cleanPrintTitle() {
+    document.querySelectorAll("#jb-print-docs-body h1").forEach(function (h1) {
+      if (!h1.querySelector(".math")) h1.textContent = plainSearchText(h1.textContent);
     });
   }
 
@@ -309,6 +338,7 @@
     setUpToggles();
     setUpScrollCues();
     setUpSearchResults();
+    cleanPrintTitle();
     window.addEventListener("beforeprint", fitForPrint);
     window.addEventListener("afterprint", unfitAfterPrint);
   });

@@ -2,9 +2,18 @@
 
 For each page: it loads with no JavaScript error and no failed request (with no network:
 MathJax comes from the local npm copy in place of its CDN); every formula typesets
-without a MathJax error; no cell output shows a traceback or a raw widget repr; every
-slider moves its figure; every link into the site reaches an existing page and anchor;
-the page with everything it loads weighs at most 5 MB.
+without a MathJax error; no cell output shows a traceback, a raw widget repr or a
+"not installed" message; every slider and every choice button moves its figure, and
+slider labels are typeset; every link into the site reaches an existing page and
+anchor; the page with everything it loads weighs at most 5 MB.
+
+Layout, at a phone's 390 px and a desktop's 1280 px: the page never scrolls sideways;
+a formula, table or output wider than the column scrolls inside its own box and shows
+a scroll cue; every reason of a derivation chain is on screen (on a phone, under its
+step). Navigation: on a phone the contents button opens the contents drawer and a
+chapter link in it navigates, the outline button opens the outline drawer; on a
+desktop the contents button hides and shows the sidebar. Search results show no raw
+TeX.
 
 Run: `make book` (or any build, with XENT_SITE_DIR pointing at its html directory), then
 `python -m pytest -m browser tests/browser`.
@@ -33,6 +42,9 @@ WIDGET_REPR = re.compile(
 )
 PAGE_TIMEOUT_MS = 30_000
 MAX_PAGE_BYTES = 5_000_000
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+NOT_INSTALLED = re.compile(r"not installed", re.I)
 
 
 @dataclass
@@ -49,6 +61,10 @@ class PageReport:
     stray_ranges: int = 0
     hrefs: list[str] = field(default_factory=list)
     bytes_loaded: int = 0
+    choices: list[dict] = field(default_factory=list)
+    labels: list[dict] = field(default_factory=list)
+    layout: dict = field(default_factory=dict)
+    page_text: str = ""
 
 
 def _route_offline(base: str, mathjax_dir: Path, report: PageReport):
@@ -110,6 +126,143 @@ _SET_RANGE = """(input, value) => {
 }"""
 
 
+# What a reader sees of the page's width, formulas, tables, outputs and derivations.
+_COLLECT_LAYOUT = """() => {
+  const root = document.scrollingElement;
+  const vw = window.innerWidth;
+  const describe = e => (e.className || e.tagName).toString().slice(0, 60) + ": "
+                        + (e.textContent || "").trim().replace(/\\s+/g, " ").slice(0, 80);
+  // Boxes that scroll sideways: they must scroll (overflow-x auto or scroll) and,
+  // scrolled to the start, show a cue on the right edge.
+  const boxes = Array.from(document.querySelectorAll(
+    '.bd-article mjx-container[display="true"], .bd-article .pst-scrollable-table-container, ' +
+    '.bd-article .cell_output .output pre, .bd-article .xent-derivation .xent-expr'));
+  const uncued = [];
+  for (const box of boxes) {
+    if (box.scrollWidth <= box.clientWidth + 1) continue;
+    const overflow = getComputedStyle(box).overflowX;
+    const cue = box.classList.contains("xent-scroll-right") || box.scrollLeft > 0;
+    if (!["auto", "scroll"].includes(overflow) || !cue) uncued.push(describe(box));
+  }
+  // Anything of the article sticking out of the viewport, outside a scrolling box.
+  const sticking = [];
+  for (const e of document.querySelectorAll(".bd-article *")) {
+    const r = e.getBoundingClientRect();
+    if (r.width === 0 || r.right <= vw + 1) continue;
+    let clipped = false;
+    for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+      const o = getComputedStyle(a).overflowX;
+      if (o !== "visible" && o !== "clip" || getComputedStyle(a).position === "fixed") {
+        clipped = a.getBoundingClientRect().right <= vw + 1; break;
+      }
+    }
+    if (!clipped) sticking.push(describe(e));
+    if (sticking.length > 5) break;
+  }
+  const reasons = [];
+  for (const reason of document.querySelectorAll(".xent-derivation .xent-reason")) {
+    const r = reason.getBoundingClientRect();
+    const box = reason.closest(".xent-derivation").getBoundingClientRect();
+    const step = reason.closest(".xent-step");
+    const expr = step && step.querySelector(".xent-expr");
+    const e = expr ? expr.getBoundingClientRect() : null;
+    reasons.push({
+      text: reason.textContent.trim().slice(0, 80),
+      on_screen: r.left >= -1 && r.right <= vw + 1 && r.left >= box.left - 1
+                 && r.right <= box.right + 1 && r.width > 0,
+      fits: reason.scrollWidth <= reason.clientWidth + 1,
+      under_step: e !== null && r.top >= e.bottom - 2 && r.left < e.left + 40,
+      mark: (reason.querySelector(".xent-mark") || {}).textContent || "",
+      mark_color: reason.querySelector(".xent-mark")
+                  ? getComputedStyle(reason.querySelector(".xent-mark")).color : "",
+      verdict: step ? ["proved", "tested", "failed"].find(v => step.classList.contains("xent-" + v)) : null,
+      method: (reason.querySelector(".xent-method") || {}).textContent || "",
+    });
+  }
+  return {
+    scroll_width: root.scrollWidth,
+    client_width: root.clientWidth,
+    uncued: uncued,
+    sticking: sticking,
+    reasons: reasons,
+  };
+}"""
+
+
+_SLIDER_LABELS = """() => Array.from(document.querySelectorAll(".xent-slider-figure .xsf-label"))
+  .map(label => ({
+    text: label.innerText,
+    math: label.querySelectorAll(".math").length,
+    typeset: label.querySelectorAll(".math mjx-container").length,
+  }))"""
+
+
+_EXPECTED_FRAME = """figure => {
+  // The frame the data says belongs to the controls' current positions.
+  const data = JSON.parse(figure.querySelector("script.xsf-data").textContent);
+  let state = 0;
+  figure.querySelectorAll(".xsf-control").forEach((control, d) => {
+    const input = control.querySelector("input.xsf-input");
+    const buttons = Array.from(control.querySelectorAll("button.xsf-option"));
+    const k = input ? Number(input.value)
+                    : buttons.findIndex(b => b.getAttribute("aria-pressed") === "true");
+    state = state * data.shape[d] + k;
+  });
+  return "data:image/png;base64," + data.frames[data.index[state]];
+}"""
+
+_CHOICE_MATTERS = """(figure, d) => {
+  // Does this control change the picture in some state of the other controls?
+  const data = JSON.parse(figure.querySelector("script.xsf-data").textContent);
+  const shape = data.shape;
+  const stride = shape.slice(d + 1).reduce((a, b) => a * b, 1);
+  for (let flat = 0; flat < data.index.length; flat++) {
+    const k = Math.floor(flat / stride) % shape[d];
+    if (k + 1 < shape[d] && data.index[flat] !== data.index[flat + stride]) return true;
+  }
+  return false;
+}"""
+
+
+def _exercise_choices(page) -> list[dict]:
+    """Press every button of every choice; the figure must follow and come back."""
+    results = []
+    figures = page.locator(".xent-slider-figure")
+    for i in range(figures.count()):
+        figure = figures.nth(i)
+        img = figure.locator("img.xsf-frame")
+        controls = figure.locator(".xsf-control")
+        for d in range(controls.count()):
+            buttons = controls.nth(d).locator("button.xsf-option")
+            n = buttons.count()
+            if n == 0:
+                continue
+            pressed = [k for k in range(n) if buttons.nth(k).get_attribute("aria-pressed") == "true"]
+            result = {"figure": i, "choice": d, "options": n, "pressed": pressed,
+                      "enabled": all(buttons.nth(k).is_enabled() for k in range(n))}
+            if result["enabled"] and len(pressed) == 1:
+                default_src = img.get_attribute("src")
+                result["default_consistent"] = figure.evaluate(_EXPECTED_FRAME) == default_src
+                sources = {}
+                result["pressed_follows"] = result["frame_follows"] = True
+                for k in range(n):
+                    buttons.nth(k).click()
+                    sources[k] = img.get_attribute("src")
+                    now = [m for m in range(n) if buttons.nth(m).get_attribute("aria-pressed") == "true"]
+                    result["pressed_follows"] &= now == [k]
+                    result["frame_follows"] &= figure.evaluate(_EXPECTED_FRAME) == sources[k]
+                # A choice that draws the same picture in the default state (a float64
+                # curve equal to the float32 one at a small shift) must still change it
+                # somewhere else on the grid.
+                result["figure_changed"] = len(set(sources.values())) > 1 or figure.evaluate(
+                    _CHOICE_MATTERS, d
+                )
+                buttons.nth(pressed[0]).click()
+                result["restored"] = img.get_attribute("src") == default_src
+            results.append(result)
+    return results
+
+
 def _exercise_sliders(page) -> tuple[list[dict], int]:
     results = []
     figures = page.locator(".xent-slider-figure")
@@ -147,9 +300,23 @@ def _exercise_sliders(page) -> tuple[list[dict], int]:
     return results, stray
 
 
-def _visit(context, base: str, mathjax_dir: Path, page_path: str) -> PageReport:
+def _wait_for_math(page) -> bool:
+    if page.evaluate("() => !!document.querySelector('script[src*=\"mathjax\"]')"):
+        page.wait_for_function(
+            "() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+            timeout=PAGE_TIMEOUT_MS,
+        )
+        page.evaluate("() => MathJax.startup.promise.then(() => true)")
+        # xent.js lays out derivations and scroll cues in the next animation frame.
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        return True
+    return False
+
+
+def _visit(context, base: str, mathjax_dir: Path, page_path: str, viewport=DESKTOP) -> PageReport:
     report = PageReport(url=f"{base}/{page_path}")
     page = context.new_page()
+    page.set_viewport_size(viewport)
     page.on("console", lambda m: report.console_errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: report.console_errors.append(f"uncaught: {e}"))
     page.on(
@@ -171,21 +338,20 @@ def _visit(context, base: str, mathjax_dir: Path, page_path: str) -> PageReport:
         page.wait_for_load_state("networkidle", timeout=PAGE_TIMEOUT_MS)
         page.wait_for_load_state("load", timeout=PAGE_TIMEOUT_MS)
         report.final_url = page.url
-        if page.evaluate("() => !!document.querySelector('script[src*=\"mathjax\"]')"):
-            page.wait_for_function(
-                "() => window.MathJax && MathJax.startup && MathJax.startup.promise",
-                timeout=PAGE_TIMEOUT_MS,
-            )
-            page.evaluate("() => MathJax.startup.promise.then(() => true)")
-            report.math = {"loaded": True, **page.evaluate(_COLLECT_MATH)}
-        else:
-            report.math = {"loaded": False, **page.evaluate(_COLLECT_MATH)}
+        loaded = _wait_for_math(page)
+        report.math = {"loaded": loaded, **page.evaluate(_COLLECT_MATH)}
+        report.layout = page.evaluate(_COLLECT_LAYOUT)
+        report.page_text = page.evaluate("() => document.body.innerText")
         report.output_texts = page.evaluate(
             "() => Array.from(document.querySelectorAll('.cell_output, .output'))"
             ".map(e => e.innerText)"
         )
+        if viewport != DESKTOP:
+            return report
         report.traceback_nodes = page.locator(".cell_output .traceback, .output.traceback").count()
+        report.labels = page.evaluate(_SLIDER_LABELS)
         report.sliders, report.stray_ranges = _exercise_sliders(page)
+        report.choices = _exercise_choices(page)
         report.hrefs = page.evaluate(
             "() => Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"
         )
@@ -199,12 +365,14 @@ def _visit(context, base: str, mathjax_dir: Path, page_path: str) -> PageReport:
 
 @pytest.fixture(scope="session")
 def visit(browser_context, server, mathjax_dir):
-    reports: dict[str, PageReport] = {}
+    """The report of a page at desktop width (1280 px), or at `viewport`."""
+    reports: dict[tuple[str, int], PageReport] = {}
 
-    def get(page_path: str) -> PageReport:
-        if page_path not in reports:
-            reports[page_path] = _visit(browser_context, server, mathjax_dir, page_path)
-        return reports[page_path]
+    def get(page_path: str, viewport=DESKTOP) -> PageReport:
+        key = (page_path, viewport["width"])
+        if key not in reports:
+            reports[key] = _visit(browser_context, server, mathjax_dir, page_path, viewport)
+        return reports[key]
 
     return get
 
@@ -257,6 +425,74 @@ def test_outputs_have_no_traceback_or_widget_repr(page_path, visit):
         assert not match, f"{page_path} shows a raw widget repr {match.group(0)!r}:\n{text[:300]}"
 
 
+def test_no_not_installed_message(page_path, visit):
+    report = visit(page_path)
+    assert "PyTorch is not installed" not in report.page_text, f"{page_path} says PyTorch is not installed"
+    for text in report.output_texts:
+        match = NOT_INSTALLED.search(text)
+        assert not match, f"{page_path} shows an output saying 'not installed':\n{text[:300]}"
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390px", "1280px"])
+def test_page_does_not_scroll_sideways(page_path, visit, viewport):
+    layout = visit(page_path, viewport).layout
+    assert layout["scroll_width"] <= layout["client_width"] + 1, (
+        f"{page_path} at {viewport['width']} px scrolls sideways: content "
+        f"{layout['scroll_width']} px wide; sticking out: {layout['sticking']}"
+    )
+    assert not layout["sticking"], f"{page_path} at {viewport['width']} px: cut off {layout['sticking']}"
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390px", "1280px"])
+def test_wide_boxes_scroll_with_a_cue(page_path, visit, viewport):
+    layout = visit(page_path, viewport).layout
+    assert not layout["uncued"], (
+        f"{page_path} at {viewport['width']} px: wider than the column, without a "
+        f"scroll box and cue: {layout['uncued']}"
+    )
+
+
+# Colours of the marks (xentlib.symbolic): proved green, tested amber, failed red.
+MARKS = {"proved": ("✓", "rgb(26, 127, 55)"), "tested": ("≈", "rgb(154, 103, 0)"),
+         "failed": ("✗", "rgb(207, 34, 46)")}
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390px", "1280px"])
+def test_derivation_reasons_are_on_screen(page_path, visit, viewport):
+    layout = visit(page_path, viewport).layout
+    for reason in layout["reasons"]:
+        where = f"{page_path} at {viewport['width']} px, reason {reason['text']!r}"
+        assert reason["on_screen"], f"{where} is off-screen"
+        assert reason["fits"], f"{where} is wider than its box"
+        if viewport == PHONE:
+            assert reason["under_step"], f"{where} is not under its step"
+        if reason["verdict"]:
+            mark, colour = MARKS[reason["verdict"]]
+            assert reason["mark"] == mark and reason["mark_color"] == colour, (
+                f"{where}: a {reason['verdict']} step is marked {reason['mark']!r} in {reason['mark_color']}"
+            )
+        if reason["verdict"] == "tested":
+            assert reason["method"].startswith("tested at"), f"{where} does not say where it was tested"
+
+
+def test_slider_labels_are_typeset(page_path, visit):
+    for label in visit(page_path).labels:
+        assert "$" not in label["text"], f"{page_path}: slider label shows raw TeX {label['text']!r}"
+        assert label["typeset"] == label["math"], f"{page_path}: label {label['text']!r} not typeset"
+
+
+def test_every_choice_button_changes_its_figure(page_path, visit):
+    for c in visit(page_path).choices:
+        where = f"{page_path}, figure {c['figure']}, choice {c['choice']}"
+        assert c["enabled"], f"{where}: the buttons stayed disabled (its script did not run)"
+        assert len(c["pressed"]) == 1, f"{where}: {len(c['pressed'])} buttons pressed, not one"
+        assert c["pressed_follows"], f"{where}: the pressed button does not follow the clicks"
+        assert c["frame_follows"], f"{where}: the figure is not the frame of the pressed button"
+        assert c["default_consistent"], f"{where}: the page's initial figure is not the default frame"
+        assert c["figure_changed"], f"{where}: a button did not change the figure"
+        assert c["restored"], f"{where}: pressing the default again did not restore the figure"
+
+
 def test_every_slider_moves_its_figure(page_path, visit):
     report = visit(page_path)
     assert report.stray_ranges == 0, f"{page_path} has sliders outside a slider figure"
@@ -288,3 +524,136 @@ def test_internal_links_resolve(page_path, visit, server, site_dir):
         if fragment and target.suffix == ".html" and fragment not in _ids(target):
             broken.append(f"{href} (no anchor #{fragment})")
     assert not broken, f"{page_path} has broken links: {broken}"
+
+
+# -- navigation and search ------------------------------------------------------
+
+CHAPTER = "chapters/02_logistic_regression.html"
+
+
+def _open(browser_context, server, mathjax_dir, path, viewport):
+    report = PageReport(url=f"{server}/{path}")
+    page = browser_context.new_page()
+    page.set_viewport_size(viewport)
+    page.on("pageerror", lambda e: report.console_errors.append(f"uncaught: {e}"))
+    page.route("**/*", _route_offline(server, mathjax_dir, report))
+    page.goto(report.url, wait_until="load", timeout=PAGE_TIMEOUT_MS)
+    _wait_for_math(page)
+    return page, report
+
+
+def _article_button(page, kind):
+    # The buttons a reader sees: in the article header, not the theme's hidden navbar copy.
+    return page.locator(f".bd-header-article button.sidebar-toggle.{kind}-toggle")
+
+
+def test_phone_contents_drawer_opens_and_follows_a_chapter_link(browser_context, server, mathjax_dir):
+    page, report = _open(browser_context, server, mathjax_dir, CHAPTER, PHONE)
+    try:
+        drawer = page.locator("#pst-primary-sidebar-modal")
+        assert not drawer.evaluate("d => d.open")
+        button = _article_button(page, "primary")
+        assert button.is_visible(), "no visible contents button on a phone"
+        button.click()
+        page.wait_for_function("() => document.getElementById('pst-primary-sidebar-modal').open")
+        link = drawer.locator("a.reference.internal[href*='04_softmax_jacobian']").first
+        assert link.is_visible(), "the contents drawer does not show the chapter list"
+        box = link.bounding_box()
+        assert box and 0 <= box["x"] and box["x"] + box["width"] <= PHONE["width"] + 1
+        link.click()
+        page.wait_for_url("**/04_softmax_jacobian.html*", timeout=PAGE_TIMEOUT_MS)
+        assert page.locator("h1").first.inner_text().strip().startswith("Softmax")
+        assert not report.console_errors, report.console_errors
+    finally:
+        page.close()
+
+
+def test_phone_contents_drawer_closes_on_escape_and_backdrop(browser_context, server, mathjax_dir):
+    page, report = _open(browser_context, server, mathjax_dir, CHAPTER, PHONE)
+    try:
+        is_open = "() => document.getElementById('pst-primary-sidebar-modal').open"
+        for close in ("Escape", "backdrop"):
+            _article_button(page, "primary").click()
+            page.wait_for_function(is_open)
+            if close == "Escape":
+                page.keyboard.press("Escape")
+            else:
+                page.mouse.click(PHONE["width"] - 10, PHONE["height"] // 2)
+            page.wait_for_function(f"() => !({is_open})()")
+            # The contents went back where they came from, ready for the next opening.
+            assert page.locator("#pst-primary-sidebar a.reference.internal").count() > 0
+        assert not report.console_errors, report.console_errors
+    finally:
+        page.close()
+
+
+def test_phone_outline_drawer_opens_and_jumps_to_a_section(browser_context, server, mathjax_dir):
+    page, report = _open(browser_context, server, mathjax_dir, CHAPTER, PHONE)
+    try:
+        button = _article_button(page, "secondary")
+        assert button.is_visible(), "no visible outline button on a phone"
+        button.click()
+        page.wait_for_function("() => document.getElementById('pst-secondary-sidebar-modal').open")
+        links = page.locator("#pst-secondary-sidebar-modal nav a[href^='#']:visible")
+        assert links.count() >= 3, "the outline drawer lists no sections"
+        target = links.nth(2)
+        anchor = target.get_attribute("href")
+        assert target.is_visible()
+        target.click()
+        page.wait_for_function("() => !document.getElementById('pst-secondary-sidebar-modal').open")
+        assert page.url.endswith(anchor)
+        top = page.evaluate(
+            "id => document.getElementById(id).getBoundingClientRect().top", anchor[1:]
+        )
+        assert 0 <= top < PHONE["height"] / 2, f"section {anchor} is not in view (top {top})"
+        assert not report.console_errors, report.console_errors
+    finally:
+        page.close()
+
+
+def test_desktop_sidebar_toggle_hides_and_shows_the_contents(browser_context, server, mathjax_dir):
+    page, report = _open(browser_context, server, mathjax_dir, CHAPTER, DESKTOP)
+    try:
+        sidebar = page.locator("#pst-primary-sidebar")
+        article = page.locator(".bd-article")
+        assert sidebar.is_visible()
+        left = article.bounding_box()["x"]
+        button = _article_button(page, "primary")
+        button.click()
+        page.wait_for_timeout(500)
+        assert not sidebar.is_visible(), "the sidebar toggle did not hide the sidebar"
+        assert article.bounding_box()["x"] < left, "the article did not take the freed width"
+        assert not page.evaluate("() => document.getElementById('pst-primary-sidebar-modal').open")
+        button.click()
+        page.wait_for_timeout(500)
+        assert sidebar.is_visible(), "the sidebar toggle did not show the sidebar again"
+        assert not report.console_errors, report.console_errors
+    finally:
+        page.close()
+
+
+def test_search_results_show_no_raw_tex(browser_context, server, mathjax_dir, site_dir):
+    if not (site_dir / "search.html").is_file():
+        pytest.fail("the site has no search page")
+    page, report = _open(
+        browser_context, server, mathjax_dir, "search.html?q=softmax+gradient", DESKTOP
+    )
+    try:
+        # Sphinx lists the results one by one, then says how many it found; each
+        # summary arrives with its page.
+        page.wait_for_function(
+            "() => /found/.test((document.querySelector('#search-results .search-summary')"
+            "                    || {}).textContent || '')"
+            " && document.querySelectorAll('#search-results li p.context').length"
+            "    === document.querySelectorAll('#search-results li').length",
+            timeout=PAGE_TIMEOUT_MS,
+        )
+        texts = page.locator("#search-results li").all_inner_texts()
+        assert texts
+        raw = [t for t in texts if re.search(r"\\[()\[\]]|\\[A-Za-z]+|\$", t)]
+        assert not raw, f"search results show raw TeX: {raw[:3]}"
+        # The chapter whose title is a formula is listed with readable symbols.
+        assert any("∂L/∂z = a − y" in t or "∂L / ∂z = a − y" in t for t in texts), texts[:5]
+        assert not report.console_errors, report.console_errors
+    finally:
+        page.close()
