@@ -1,38 +1,49 @@
-"""Time xentlib's fused cross-entropy against PyTorch, a naive NumPy version and np.exp.
+"""Time and measure every xentlib loss path and softmax_vjp against PyTorch.
 
-Run from the repository root:
+Run from the repository root (``make bench`` does this):
 
-    python benchmarks/bench_cross_entropy.py            # logits (4096, 1000), 30 runs
-    python benchmarks/bench_cross_entropy.py --runs 50 --rows 8192 --classes 1000
+    python benchmarks/bench_cross_entropy.py                 # the full table
+    python benchmarks/bench_cross_entropy.py --rounds 11     # more rounds per row
+    python benchmarks/bench_cross_entropy.py --only vjp      # rows whose path contains "vjp"
 
-For float32 and float64 logits of shape (rows, classes) with integer class targets it
-times, on the same data:
+Each row runs one path on the same data in both libraries: the loss and its gradient
+(xentlib's ``*_value_and_grad``, PyTorch's forward then ``.backward()``), or the
+softmax backward (``softmax_vjp`` against ``torch._softmax_backward_data``). Before
+any timing the two results must agree.
 
-- xentlib   ``cross_entropy_value_and_grad`` (mean reduction): loss and gradient;
-- PyTorch   ``F.cross_entropy(z, k)`` forward, then ``.backward()``;
-- naive     unfused NumPy: softmax, one-hot matrix, log, mean, then ``(a - y) / m``;
-- np.exp    one ``np.exp`` over the logits, the floor for any exact method.
+Time: both run on one thread (``torch.set_num_threads(1)``; ``OPENBLAS_NUM_THREADS``,
+``OMP_NUM_THREADS`` and ``MKL_NUM_THREADS`` set to 1 before NumPy is imported). After a
+warm-up call each, they run in turn, once per round, the first of the pair alternating
+between rounds. A time is the median over the rounds; the ratio is the median of the
+per-round ratios xentlib / PyTorch, so a change of the machine's load between rounds
+cancels out. The clock is the process's CPU time (``time.process_time``) by default:
+on a shared machine wall time also counts the waits for a free core, which fall on
+either side at random; ``--clock wall`` uses ``time.perf_counter`` instead.
 
-It then times ``softmax_vjp`` against forming each row's Jacobian (``softmax_jacobian``,
-then a vector-matrix product) for a batch of 64 rows of 1000 classes.
+Memory: the extra peak memory of one call, in units of the logits' size (the input
+``z``; for ``softmax_vjp``, the probabilities ``a``), counting everything the call
+allocates, its result included (the gradient alone is 1.00). xentlib's is measured by
+``tracemalloc``, which sees every NumPy allocation. PyTorch's allocator does not report
+to ``tracemalloc``, so its peak is measured from the operating system: in a child
+process started with ``MALLOC_MMAP_THRESHOLD_=65536`` (every large block is mapped on
+allocation and returned on release), the peak resident set size is reset through
+``/proc/self/clear_refs`` just before the call and read from ``VmHWM`` just after; the
+extra peak is that high-water mark minus the resident size before the call. The same
+child measures xentlib that way too, as a check on ``tracemalloc`` (``--rss``). On a
+system without ``/proc`` PyTorch's memory column shows ``-``.
 
-Every contender is warmed up, then the contenders run in turn, once each per round.
-The table reports each one's median time over the rounds (and its fastest round); a
-ratio is the median over the rounds of the ratio within a round, where the two ran
-back to back, so that a change of the machine's load cancels out.
-
-Everything runs on one thread. NumPy's element-wise functions (exp, subtract, sum)
-always do, so PyTorch is limited with ``torch.set_num_threads(1)`` and NumPy's BLAS
-(used by the matrix products of the Jacobian route) with ``OPENBLAS_NUM_THREADS=1``,
-set before NumPy is imported. The ratios then compare the implementations, not the
-number of cores. Without PyTorch installed its columns are skipped with a message.
-This is a measurement, not a test: nothing here asserts a time.
+This is a measurement, not a test: it asserts agreement, never a time.
 """
 
 import argparse
+import gc
+import json
 import os
 import platform
+import subprocess
+import sys
 import time
+import tracemalloc
 
 # Must precede the import of NumPy to take effect (see the docstring).
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -40,12 +51,8 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
-from xentlib import (  # noqa: E402
-    cross_entropy_value_and_grad,
-    softmax,
-    softmax_jacobian,
-    softmax_vjp,
-)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+import xentlib as xl  # noqa: E402
 
 try:
     import torch
@@ -53,138 +60,212 @@ try:
 except ImportError:  # the benchmark still runs; PyTorch's columns are skipped
     torch = None
 
+LLM = (2048, 32000)  # a language model's vocabulary: 262 MB of float32 logits
+K_DIM = (64, 1000, 256)  # one prediction per position: classes on axis 1
+SMALL = (4096, 1000)
 
-def naive_value_and_grad(z, k):
-    """The textbook computation, one step at a time, each step a new array."""
-    m, C = z.shape
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    a = e / e.sum(axis=1, keepdims=True)
-    y = np.zeros_like(z)
-    y[np.arange(m), k] = 1
-    loss = -np.mean(np.sum(y * np.log(a), axis=1))
-    grad = (a - y) / m
-    return loss, grad
-
-
-def torch_value_and_grad(z_t, k_t):
-    z_t.grad = None
-    loss = F.cross_entropy(z_t, k_t)
-    loss.backward()
-    return loss, z_t.grad
-
-
-def time_in_turn(contenders, runs, warmup=3):
-    """Seconds per round of each callable (an array of ``runs``), run in turn each round."""
-    for f in contenders.values():
-        for _ in range(warmup):
-            f()
-    times = {name: [] for name in contenders}
-    for _ in range(runs):
-        for name, f in contenders.items():
-            start = time.perf_counter()
-            f()
-            times[name].append(time.perf_counter() - start)
-    return {name: np.array(t) for name, t in times.items()}
+# (path, shape, dtype) of every row of the table, in order.
+ROWS = [
+    (path, shape, dtype)
+    for path in ("cross_entropy, class indices", "cross_entropy, label_smoothing 0.1",
+                 "cross_entropy, probability targets")
+    for shape, dtype in ((LLM, "float32"), (SMALL, "float32"), (SMALL, "float64"))
+] + [
+    ("cross_entropy, K-dim class indices", K_DIM, "float32"),
+    ("cross_entropy, K-dim probability targets", K_DIM, "float32"),
+] + [
+    (path, shape, dtype)
+    for path in ("binary_cross_entropy_with_logits", "softmax_vjp")
+    for shape, dtype in ((LLM, "float32"), (SMALL, "float32"), (SMALL, "float64"))
+]
 
 
-def cell(t):
-    """Median (minimum) in milliseconds."""
-    return f"{np.median(t) * 1e3:8.2f} ({t.min() * 1e3:5.2f})"
+def make_case(path, shape, dtype, need_torch=True):
+    """The data of one row and a zero-argument call for each library.
+
+    Returns ``(call_xentlib, call_torch, reference_bytes)``; ``call_torch`` is None
+    without PyTorch. Both calls return ``(loss or None, gradient)`` as NumPy-comparable
+    arrays, so the agreement check can compare them.
+    """
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal(shape, dtype=np.float32).astype(dtype)
+    C = shape[1]
+    use_torch = need_torch and torch is not None
+    z_t = torch.from_numpy(z.copy()).requires_grad_() if use_torch else None
+
+    def torch_loss_and_grad(loss_fn):
+        def call():
+            z_t.grad = None
+            loss = loss_fn()
+            loss.backward()
+            return loss.detach(), z_t.grad
+        return call
+
+    if path == "softmax_vjp":
+        a = xl.softmax(z, axis=1)
+        g = rng.standard_normal(shape, dtype=np.float32).astype(dtype)
+        del z, z_t
+        call_x = lambda: (None, xl.softmax_vjp(a, g))  # noqa: E731
+        call_t = None
+        if use_torch:
+            a_t, g_t = torch.from_numpy(a), torch.from_numpy(g)
+            def call_t():
+                return None, torch._softmax_backward_data(g_t, a_t, 1, a_t.dtype)
+        return call_x, call_t, a.nbytes
+
+    if path == "binary_cross_entropy_with_logits":
+        y = (rng.random(shape) < 0.5).astype(dtype)
+        call_x = lambda: xl.binary_cross_entropy_with_logits_value_and_grad(z, y)  # noqa: E731
+        call_t = None
+        if use_torch:
+            y_t = torch.from_numpy(y)
+            call_t = torch_loss_and_grad(lambda: F.binary_cross_entropy_with_logits(z_t, y_t))
+        return call_x, call_t, z.nbytes
+
+    kw = {"label_smoothing": 0.1} if "label_smoothing" in path else {}
+    if "probability" in path:
+        target = xl.softmax(rng.standard_normal(shape, dtype=np.float32).astype(dtype), axis=1)
+    else:
+        target = rng.integers(0, C, shape[:1] + shape[2:])
+    call_x = lambda: xl.cross_entropy_value_and_grad(z, target, **kw)  # noqa: E731
+    call_t = None
+    if use_torch:
+        target_t = torch.from_numpy(target)
+        call_t = torch_loss_and_grad(lambda: F.cross_entropy(z_t, target_t, **kw))
+    return call_x, call_t, z.nbytes
 
 
-def ratio(a, b):
-    """Median over the rounds of the time ratio a / b within each round: the two ran
-    back to back, so a change of the machine's load between rounds cancels out."""
-    return float(np.median(a / b))
+def check_agreement(call_x, call_t, dtype):
+    loss, grad = call_x()
+    t_loss, t_grad = call_t()
+    rtol = 1e-4 if dtype == "float32" else 1e-10
+    scale = float(np.max(np.abs(t_grad.numpy())))
+    if loss is not None:
+        assert np.allclose(loss, t_loss.numpy(), rtol=rtol), (loss, t_loss)
+    assert np.allclose(grad, t_grad.numpy(), rtol=rtol, atol=rtol * scale)
 
 
-def check_agreement(z, k, z_t, k_t):
-    """The contenders must compute the same numbers before their times mean anything."""
-    loss, grad = cross_entropy_value_and_grad(z, k)
-    tol = 1e-4 if z.dtype == np.float32 else 1e-10
-    naive_loss, naive_grad = naive_value_and_grad(z, k)
-    assert np.allclose(loss, naive_loss, rtol=tol)
-    assert np.allclose(grad, naive_grad, atol=tol / len(z))
-    if torch is not None:
-        t_loss, t_grad = torch_value_and_grad(z_t, k_t)
-        assert np.allclose(loss, t_loss.item(), rtol=tol)
-        assert np.allclose(grad, t_grad.numpy(), atol=tol / len(z))
+def time_pair(call_x, call_t, rounds, clock):
+    """Per-round times of the two calls, run in turn, the first alternating."""
+    call_x()
+    if call_t is not None:
+        call_t()
+    times_x, times_t = [], []
+    for r in range(rounds):
+        pairs = [(call_x, times_x)] + ([(call_t, times_t)] if call_t is not None else [])
+        for call, times in pairs if r % 2 == 0 else pairs[::-1]:
+            gc.collect()
+            start = clock()
+            call()
+            times.append(clock() - start)
+    return np.array(times_x), np.array(times_t) if call_t is not None else None
 
 
-def bench_cross_entropy(rows, classes, runs, rng):
-    results = []
-    for dtype in (np.float32, np.float64):
-        z = rng.standard_normal((rows, classes)).astype(dtype)
-        k = rng.integers(0, classes, rows)
-        contenders = {
-            "xentlib": lambda: cross_entropy_value_and_grad(z, k),
-            "naive": lambda: naive_value_and_grad(z, k),
-            "np.exp": lambda: np.exp(z),
-        }
-        z_t = k_t = None
-        if torch is not None:
-            z_t = torch.from_numpy(z.copy()).requires_grad_()
-            k_t = torch.from_numpy(k)
-            contenders["PyTorch"] = lambda: torch_value_and_grad(z_t, k_t)
-        check_agreement(z, k, z_t, k_t)
-        results.append((np.dtype(dtype).name, time_in_turn(contenders, runs)))
-    return results
+def tracemalloc_peak(call):
+    """Extra peak bytes of one call, as NumPy reports its allocations to tracemalloc."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        result = call()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    del result
+    return peak - before
 
 
-def bench_vjp(batch, classes, runs, rng):
-    z = rng.standard_normal((batch, classes))
-    a = softmax(z)
-    g = rng.standard_normal((batch, classes))
+def _status_kib(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise KeyError(field)
 
-    def with_jacobian():
-        # one (C, C) Jacobian per row, so the memory stays at C * C floats
-        return np.stack([g_i @ softmax_jacobian(a_i) for a_i, g_i in zip(a, g)])
 
-    assert np.allclose(softmax_vjp(a, g), with_jacobian())
-    contenders = {"vjp": lambda: softmax_vjp(a, g), "jacobian": with_jacobian}
-    return time_in_turn(contenders, runs, warmup=1)
+def rss_peak(call):
+    """Extra peak resident bytes of one call (Linux: VmHWM after a reset)."""
+    call()  # a warm-up, so that one-time initialisation is not counted
+    gc.collect()
+    before = _status_kib("VmRSS")
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # resets VmHWM to the current resident size
+    result = call()
+    peak = _status_kib("VmHWM")
+    del result
+    return (peak - before) * 1024
+
+
+def memory_worker(index):
+    """Run in a child process: print the RSS-measured extra peaks of one row as JSON."""
+    path, shape, dtype = ROWS[index]
+    call_x, call_t, ref = make_case(path, shape, dtype)
+    out = {"xentlib": rss_peak(call_x) / ref}
+    if call_t is not None:
+        out["torch"] = rss_peak(call_t) / ref
+    print(json.dumps(out))
+
+
+def memory_by_rss(index):
+    """The RSS measurement of one row, in a child process with unmapped large blocks."""
+    if not os.path.exists("/proc/self/clear_refs"):
+        return {}
+    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536")
+    done = subprocess.run([sys.executable, os.path.abspath(__file__), "--memory-worker",
+                           str(index)], env=env, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=4096)
-    parser.add_argument("--classes", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=30, help="timed rounds (median of these)")
+    parser.add_argument("--rounds", type=int, default=7, help="timed rounds per row")
+    parser.add_argument("--only", default="", help="rows whose path contains this text")
+    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu")
+    parser.add_argument("--rss", action="store_true",
+                        help="also show xentlib's peak measured like PyTorch's (RSS)")
+    parser.add_argument("--memory-worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    rng = np.random.default_rng(0)
-
-    print(f"NumPy {np.__version__}, Python {platform.python_version()}, {platform.machine()}")
-    if torch is None:
-        print("PyTorch is not installed: its columns are skipped (pip install torch).")
-    else:
+    if torch is not None:
         torch.set_num_threads(1)
-        print(f"PyTorch {torch.__version__}; one thread for both: torch.set_num_threads(1), "
-              f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}")
-    print(f"\ncross-entropy, loss and gradient: logits ({args.rows}, {args.classes}), "
-          f"integer targets, median (min) of {args.runs} runs, milliseconds\n")
-    head = f"{'dtype':<8}{'xentlib':>16}{'PyTorch':>16}{'naive':>16}{'np.exp':>16}"
-    head += f"{'xent/torch':>12}{'xent/naive':>12}{'xent/exp':>10}"
-    print(head)
-    print("-" * len(head))
+    if args.memory_worker is not None:
+        memory_worker(args.memory_worker)
+        return
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
 
-    for dtype, t in bench_cross_entropy(args.rows, args.classes, args.runs, rng):
-        x = t["xentlib"]
-        if "PyTorch" in t:
-            torch_cells = (cell(t["PyTorch"]), f"{ratio(x, t['PyTorch']):.2f}")
+    print(f"NumPy {np.__version__}, Python {platform.python_version()}, {platform.machine()}, "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+    if torch is None:
+        print("PyTorch is not installed: its columns show '-' (pip install torch==2.13.0).")
+    else:
+        print(f"PyTorch {torch.__version__}; one thread each; {args.clock} time, median of "
+              f"{args.rounds} alternating rounds")
+    head = ["path", "shape, dtype", "xentlib ms", "torch ms", "xentlib / torch",
+            "extra peak memory, x logits: xentlib", "(torch)"]
+    if args.rss:
+        head.append("xentlib by RSS")
+    print()
+    print("| " + " | ".join(head) + " |")
+    print("|" + "|".join(" --- " for _ in head) + "|")
+    for index, (path, shape, dtype) in enumerate(ROWS):
+        if args.only not in path:
+            continue
+        call_x, call_t, ref = make_case(path, shape, dtype)
+        if call_t is not None:
+            check_agreement(call_x, call_t, dtype)
+        times_x, times_t = time_pair(call_x, call_t, args.rounds, clock)
+        mem_x = tracemalloc_peak(call_x) / ref
+        rss = memory_by_rss(index) if call_t is not None or args.rss else {}
+        del call_x, call_t
+        cells = [path, f"{shape}, {dtype}", f"{np.median(times_x) * 1e3:.1f}"]
+        if times_t is None:
+            cells += ["-", "-"]
         else:
-            torch_cells = ("skipped", "-")
-        print(f"{dtype:<8}{cell(t['xentlib']):>16}{torch_cells[0]:>16}{cell(t['naive']):>16}"
-              f"{cell(t['np.exp']):>16}{torch_cells[1]:>12}{ratio(x, t['naive']):>12.2f}"
-              f"{ratio(x, t['np.exp']):>10.2f}")
-
-    batch, classes = 64, 1000
-    t = bench_vjp(batch, classes, min(args.runs, 20), rng)
-    print(f"\nsoftmax backward, {batch} rows of C = {classes} (float64), median (min) of "
-          f"{min(args.runs, 20)} runs, milliseconds\n")
-    head = f"{'softmax_vjp':>16}{'Jacobian, then g @ J':>24}{'speed-up':>10}"
-    print(head)
-    print("-" * len(head))
-    print(f"{cell(t['vjp']):>16}{cell(t['jacobian']):>24}{ratio(t['jacobian'], t['vjp']):>9.0f}x")
+            cells += [f"{np.median(times_t) * 1e3:.1f}", f"{np.median(times_x / times_t):.2f}"]
+        cells += [f"{mem_x:.2f}", f"({rss['torch']:.2f})" if "torch" in rss else "-"]
+        if args.rss:
+            cells.append(f"{rss['xentlib']:.2f}" if "xentlib" in rss else "-")
+        print("| " + " | ".join(cells) + " |", flush=True)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,8 @@ from xentlib.categorical import (
 )
 from xentlib.finite_differences import gradcheck
 
-# The module itself (the package re-exports a function of the same name).
-ce_module = importlib.import_module("xentlib.categorical")
+# The module whose block size the blocked passes read.
+checks_module = importlib.import_module("xentlib._checks")
 
 DTYPES = [np.float32, np.float64]
 REDUCTIONS = ["mean", "sum", "none"]
@@ -154,7 +154,7 @@ def test_blocks_of_rows_give_the_same_result(monkeypatch):
     loss, grad = cross_entropy_value_and_grad(z, k, **kw)
     # blocks of 1, 2 and 8 rows, the last one partial
     for rows in (1, 2, 8):
-        monkeypatch.setattr(ce_module, "_BLOCK_BYTES", rows * 5 * 8)
+        monkeypatch.setattr(checks_module, "BLOCK_BYTES", rows * 5 * 8)
         loss_b, grad_b = cross_entropy_value_and_grad(z, k, **kw)
         np.testing.assert_allclose(loss_b, loss, rtol=1e-15)
         np.testing.assert_allclose(grad_b, grad, rtol=1e-15, atol=1e-17)
@@ -584,7 +584,7 @@ def test_blocks_of_k_dim_examples_give_the_same_result(monkeypatch, kind):
     t_rows = target.reshape(-1) if kind == "indices" else np.moveaxis(target, 1, -1).reshape(-1, 4)
     loss_rows, grad_rows = cross_entropy_value_and_grad(rows, t_rows, reduction="sum", **kw)
     for block_bytes in (1, 4 * 6 * 8 * 2, 1 << 20):
-        monkeypatch.setattr(ce_module, "_BLOCK_BYTES", block_bytes)
+        monkeypatch.setattr(checks_module, "BLOCK_BYTES", block_bytes)
         loss, grad = cross_entropy_value_and_grad(z, target, reduction="sum", **kw)
         np.testing.assert_allclose(loss, loss_rows, rtol=1e-13)
         np.testing.assert_allclose(np.moveaxis(grad, 1, -1).reshape(-1, 4), grad_rows,

@@ -13,7 +13,7 @@ choices.
 
 import numpy as np
 
-from xentlib._checks import as_float_array
+from xentlib._checks import as_float_array, dot_along, row_blocks
 
 __all__ = [
     "log_sigmoid",
@@ -355,4 +355,13 @@ def softmax_vjp(a, g):
         raise ValueError(
             f"g must have the same shape as a: got a {a.shape} and g {g.shape}"
         )
-    return a * (g - np.sum(g * a, axis=-1, keepdims=True))
+    # Block by block, into the result itself: a dot per row, a subtraction and a
+    # product, with no temporary larger than a block.
+    C = a.shape[-1]
+    a_rows, g_rows = a.reshape(-1, C), g.reshape(-1, C)
+    out = np.empty(a_rows.shape, np.result_type(a, g))
+    for rows in row_blocks(len(out), out[:1].nbytes):
+        o = out[rows]
+        np.subtract(g_rows[rows], dot_along(g_rows[rows], a_rows[rows], -1)[:, None], out=o)
+        o *= a_rows[rows]
+    return out.reshape(a.shape)

@@ -20,6 +20,7 @@ from xentlib._checks import (
     check_reduction,
     check_same_shape,
     reduce,
+    row_blocks,
     scale_grad,
 )
 
@@ -38,9 +39,6 @@ __all__ = [
 # the gradient at p = 0 or 1 agree with PyTorch's to the last bit.
 _LOG_FLOOR = -100.0
 _GRAD_EPS = float(np.float32(1e-12))
-# The logits path works in blocks of rows of about this many bytes (1 MiB), small
-# enough to stay in the processor's cache while the few passes over a block run.
-_BLOCK_BYTES = 1 << 20
 
 
 def _check_unit_interval(arr, name, what):
@@ -245,8 +243,8 @@ def _logits_inputs(x, y, weight, pos_weight, reduction):
 
 
 def _logits_value_and_grad(x, y, weight, pos_weight, reduction, need_loss, need_grad):
-    """The shared pass, in cache-sized blocks: one exp(-|x|) feeds both the softplus of
-    the loss and the sigmoid of the gradient, and no full-size temporary is made."""
+    """The shared pass, in cache-sized blocks with no full-size temporary: one
+    softplus ``-log sigma(x)`` feeds the loss and, through one exp, the gradient."""
     view = (-1,) + x.shape[1:] if x.ndim else (1,)  # blocks of rows of a view
     x_v, y_v = x.reshape(view), y.reshape(view)
     w_v, pw_v = (None if v is None else np.broadcast_to(v, x.shape).reshape(view)
@@ -255,41 +253,38 @@ def _logits_value_and_grad(x, y, weight, pos_weight, reduction, need_loss, need_
     losses = np.empty(x_v.shape, x.dtype) if keep_losses else None
     grad = np.empty(x_v.shape, x.dtype) if need_grad else None
     factor = x.dtype.type(1 / x.size if reduction == "mean" and x.size else 1)
-    block = max(1, _BLOCK_BYTES // max(1, x_v[:1].nbytes))
-    scratch = np.empty((3,) + x_v[:block].shape, x.dtype)
+    blocks = row_blocks(len(x_v), x_v[:1].nbytes)
+    scratch = np.zeros((3,) + x_v[blocks[0]].shape if blocks else (3, 0), x.dtype)
     total = 0.0  # Python float: the block sums accumulate in float64
     # Infinite logits give inf - inf or 0 * inf = nan where PyTorch has nan, unwarned.
     with np.errstate(invalid="ignore"):
-        for start in range(0, len(x_v), block):
-            rows = slice(start, start + block)
+        for rows in blocks:
             x_b, y_b = x_v[rows], y_v[rows]
-            e, t = scratch[0, : len(x_b)], scratch[1, : len(x_b)]
-            # e = exp(-|x|) lies in (0, 1], so nothing below can overflow.
-            np.exp(np.negative(np.abs(x_b, out=e), out=e), out=e)
+            zero, sp, t = scratch[:, : len(x_b)]  # np.minimum is faster with an array
+            # softplus(-x) = -log sigma(x) = log(1 + e^{-|x|}) - min(x, 0), the stable
+            # form of chapter ``03_stable_bce``: e^{-|x|} lies in (0, 1], no overflow.
+            np.exp(np.negative(np.abs(x_b, out=sp), out=sp), out=sp)
+            np.log1p(sp, out=sp)
+            sp -= np.minimum(x_b, zero, out=t)
             # 1 + (p_w - 1) y, the weight of the log sigma(x) term
             log_weight = None if pw_v is None else (pw_v[rows] - 1) * y_b + 1
             if need_loss:
-                # PyTorch's form, L = (1 - y) x - (1 + (p_w - 1) y) log sigma(x), with
-                # -log sigma(x) = log(1 + e^{-|x|}) - min(x, 0): the stable form of chapter
-                # ``03_stable_bce``. At x = +inf it gives inf for y < 1 and nan (0 * inf) for
-                # y = 1; at x = -inf, -inf + inf = nan: PyTorch's values.
-                loss = np.log1p(e, out=losses[rows] if keep_losses else scratch[2, : len(x_b)])
-                loss -= np.minimum(x_b, 0, out=t)
-                if log_weight is not None:
-                    loss *= log_weight
-                np.subtract(1, y_b, out=t)
-                t *= x_b
-                loss += t
+                # PyTorch's order, L = (1 - y) x + (1 + (p_w - 1) y) softplus(-x): at
+                # x = +inf it gives inf for y < 1 and nan (0 * inf) for y = 1; at
+                # x = -inf, -inf + inf = nan, as PyTorch does.
+                loss = losses[rows] if keep_losses else t
+                np.subtract(1, y_b, out=loss)
+                loss *= x_b
+                loss += sp if log_weight is None else sp * log_weight
                 if w_v is not None:
                     loss *= w_v[rows]
                 if not keep_losses:
                     total += float(loss.sum())
             if need_grad:
-                # sigma(x) = 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0, as in
-                # xentlib.sigmoid; the gradient is (1 + (p_w - 1) y) sigma(x) - p_w y.
+                # sigma(x) = exp(-softplus(-x)), accurate even where it is tiny; the
+                # gradient is (1 + (p_w - 1) y) sigma(x) - p_w y.
                 g = grad[rows]
-                np.reciprocal(np.add(e, 1, out=g), out=g)
-                np.multiply(g, e, out=g, where=x_b < 0)
+                np.exp(np.negative(sp, out=g), out=g)
                 if log_weight is None:
                     g -= y_b
                 else:

@@ -19,13 +19,16 @@ import numbers
 
 import numpy as np
 
-from xentlib._checks import as_float_array, check_reduction
+from xentlib._checks import (
+    as_float_array,
+    check_reduction,
+    dot_along,
+    dot_classes,
+    row_blocks,
+)
 
 __all__ = ["cross_entropy", "cross_entropy_grad", "cross_entropy_value_and_grad"]
 
-# Every path walks the logits in blocks of examples of about this many bytes (1 MiB),
-# small enough to stay in the processor's cache (see _blocks).
-_BLOCK_BYTES = 1 << 20
 
 
 def cross_entropy(logits, target, weight=None, ignore_index=-100, reduction="mean",
@@ -172,9 +175,11 @@ def cross_entropy_value_and_grad(logits, target, weight=None, ignore_index=-100,
     r"""Cross-entropy and its gradient with respect to the logits, in one fused pass.
 
     Use it in a training step. The exponentials computed for the loss are turned into
-    the gradient in place, so loss and gradient together cost one ``np.exp`` over the
-    logits plus a few cheap passes, and no one-hot matrix is ever built
-    (``benchmarks/bench_cross_entropy.py`` compares it with PyTorch). Chapter
+    the gradient in place, block by cache-sized block of examples, so loss and gradient
+    together cost one ``np.exp`` over the logits plus a few cheap passes, whatever the
+    targets: no one-hot matrix, smoothed target or transposed copy of ``(N, C, d1,
+    ...)`` logits is ever built, and the only full-size array is the gradient returned
+    (``benchmarks/bench_cross_entropy.py`` compares time and memory with PyTorch). Chapter
     ``05_softmax_cross_entropy`` derives the gradient.
 
     .. math::
@@ -223,8 +228,9 @@ def _cross_entropy(logits, target, weight, ignore_index, reduction, label_smooth
     C = z.shape[1] if z.ndim > 1 else z.shape[0]
     # Classes stay on axis 1 of a view: (m, C) rows, or (N, C, D) with D = d1 d2 ...
     # positions per example, whose reductions over axis 1 need no transposed copy.
-    z_view = z.reshape(1, C) if z.ndim == 1 else z.reshape(z.shape[0], C, -1) if z.ndim > 2 else z
-    t_view = t.reshape(z_view.shape if t.dtype.kind == "f" else z_view.shape[:1] + z_view.shape[2:])
+    z_view = z.reshape((1, C) if z.ndim == 1 else z.shape[:2] + ((-1,) if z.ndim > 2 else ()))
+    positions = z_view.shape[:1] + z_view.shape[2:]
+    t_view = t.reshape(z_view.shape if t.dtype.kind == "f" else positions)
     # A mean over no counted target (0 / 0) or infinite logits (inf - inf) give nan,
     # as in PyTorch, which does not warn either.
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -239,17 +245,15 @@ def _cross_entropy(logits, target, weight, ignore_index, reduction, label_smooth
 
 
 def _blocks(z, grad):
-    """Yield ``(rows, g)``: slices of the examples of about ``_BLOCK_BYTES`` each, small
-    enough to stay in the processor's cache, and the matching block of ``grad`` (or of
-    one scratch block when ``grad`` is None). The passes over a block (max, subtract,
-    exp, sum, scale) then go to main memory once instead of once each; on logits of
-    shape (4096, 1000) that measured 15-20% faster than whole-array passes."""
-    n = z.shape[0]
-    block = max(1, _BLOCK_BYTES // max(1, z[:1].nbytes))
-    out = np.empty(z[:block].shape, z.dtype) if grad is None else grad
-    for start in range(0, n, block):
-        rows = slice(start, min(start + block, n))
-        yield rows, out[rows] if grad is not None else out[: rows.stop - start]
+    """Yield ``(rows, g)``: cache-sized slices of the examples (see
+    :data:`xentlib._checks.BLOCK_BYTES`) and the matching block of ``grad``, or of one
+    scratch block when ``grad`` is None."""
+    blocks = row_blocks(z.shape[0], z[:1].nbytes)
+    out = grad
+    if grad is None and blocks:
+        out = np.empty(z[blocks[0]].shape, z.dtype)
+    for rows in blocks:
+        yield rows, out[rows] if grad is not None else out[: rows.stop - rows.start]
 
 
 def _shifted(z, g):
@@ -269,7 +273,7 @@ def _per_class(v, g):
 def _weighted_nll(z, c, log_s, w):
     """``-sum_c w_c log a_c`` for a block, from the log-probabilities themselves."""
     log_a = z - (c + np.expand_dims(log_s, 1))
-    return -np.einsum("ic...,c->i...", log_a, w)
+    return -dot_classes(log_a, w)
 
 
 def _index_targets(z, k, w, ignore_index, reduction, eps, need_grad):
@@ -307,7 +311,7 @@ def _index_targets(z, k, w, ignore_index, reduction, eps, need_grad):
         g_flat = g.reshape(-1)
         z_k = g_flat[flat]  # z_k - c
         if eps:  # sum_c w_c (z_c - c), taken before exp overwrites g
-            z_w = g.sum(axis=1) if w is None else np.einsum("ic...,c->i...", g, w)
+            z_w = g.sum(axis=1) if w is None else dot_classes(g, w)
         np.exp(g, out=g)
         s = g.sum(axis=1)
         # -log a_k = log s - (z_k - c): no log of a probability that may underflow to 0.
@@ -359,10 +363,10 @@ def _probability_targets(z, y, w, reduction, eps, need_grad):
     for rows, g in _blocks(z, grad):
         _shifted(z[rows], g)
         y_b = y[rows] if w is None else y[rows] * _per_class(w, g)  # w y
-        u_z = np.einsum("ic...,ic...->i...", y_b, g)  # sum_c w_c y_c (z_c - c)
+        u_z = dot_along(y_b, g, 1)  # sum_c w_c y_c (z_c - c)
         r = y_b.sum(axis=1)
         if eps:
-            z_w = g.sum(axis=1) if w is None else np.einsum("ic...,c->i...", g, w)
+            z_w = g.sum(axis=1) if w is None else dot_classes(g, w)
             u_z = (1 - eps) * u_z + (eps / C) * z_w
             r = (1 - eps) * r + (eps / C) * w_sum
         np.exp(g, out=g)
