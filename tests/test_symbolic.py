@@ -565,17 +565,17 @@ def test_reason_text_becomes_latex_that_mathjax_reads_verbatim():
 # ---------------------------------------------------------------------------------------
 
 
-def tested_step():
+def derivation_with_a_tested_step():
     """A true step SymPy is not allowed to prove: it has a float constant."""
     d = xs.Derivation("f", x / 2, strict=False, name="halves")
-    with pytest.warns(UserWarning, match="float constant"):
+    with pytest.warns(UserWarning, match="float constant 0.5 rounds"):
         d.step(sp.Float(0.5) * x, "a float")
+        d.step(x / 2 + 1, "off by one")
     return d
 
 
 def test_three_verdicts_carry_three_marks_in_every_form():
-    d = tested_step()
-    d.step(x / 2 + 1, "off by one")
+    d = derivation_with_a_tested_step()
     d.step(x / 2 + 1, "same", display=r"\tfrac{x}{2} + 1")
     assert [s.verdict for s in d.steps] == ["tested", "failed", "proved"]
     assert [s.proved for s in d.steps] == [False, False, True]
@@ -637,8 +637,7 @@ def test_tally_counts_each_derivation_once_by_content(monkeypatch):
     xs.Derivation("f", x / 2).step(x * sp.Rational(1, 2), "exact")
     assert repr(xs.tally()) == "This page: 1 step proved, 0 tested."
     for _ in range(2):  # a cell run twice
-        d = tested_step()
-        d.step(x / 2 + 1, "off by one")
+        d = derivation_with_a_tested_step()
         d.step(x / 2 + 1, "same")
     t = xs.tally()
     assert (t.proved, t.tested, t.refuted) == (2, 1, 1)

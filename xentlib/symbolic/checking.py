@@ -632,7 +632,7 @@ def check_equal(lhs, rhs, given=None, domain=None, seed=None):
     floats = _floats(lhs_entries + rhs_entries)
     if floats:
         warnings.warn(
-            f"the float constant {floats[0]} rounds: SymPy cannot prove a step with it; "
+            f"the float constant {float(floats[0]):g} rounds: SymPy cannot prove a step with it; "
             "write it exactly, e.g. sp.Rational(1, 10) or sp.nsimplify(expr)",
             stacklevel=3)
     L, R = evaluated[:n_lhs], evaluated[n_lhs:]
@@ -677,7 +677,7 @@ def check_equal(lhs, rhs, given=None, domain=None, seed=None):
                               "Given)")
     note = f" ({'; '.join(tried)})" if tried else ""
     if floats:
-        note += f"; the float constant {floats[0]} prevents a proof"
+        note += f"; the float constant {float(floats[0]):g} prevents a proof"
     return verdict(True, f"tested at {n_ok} points{note}, not proved")
 
 
