@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -129,3 +130,24 @@ def test_solution_code_cells_are_folded_in_jupyterlab():
     assert "install-xentlib" in code[0].metadata["tags"]
     assert code[1].metadata.get("jupyter") == {"source_hidden": True, "outputs_hidden": True}
     assert "jupyter" not in code[2].metadata
+
+
+# A backtick fence's info string may not contain a backtick (CommonMark), so
+# ```{exercise} `log1p` matters is not a directive at all: JupyterLab shows it as raw
+# text and the site drops it or fails to pair the solution. Use :::{exercise} instead.
+_BACKTICK_FENCE_WITH_BACKTICK = re.compile(r"^\s*(`{3,})\{[\w:-]+\}[^\n]*`", re.MULTILINE)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_notebook_ids(NOTEBOOKS))
+def test_no_directive_fence_has_a_backtick_in_its_title(path):
+    bad = []
+    for number, cell in enumerate(nbformat.read(path, as_version=4).cells):
+        if cell.cell_type == "markdown":
+            bad += [
+                f"cell {number}: {m.group(0).strip()}"
+                for m in _BACKTICK_FENCE_WITH_BACKTICK.finditer(cell.source)
+            ]
+    assert not bad, (
+        f"{path.name}: a ``` fence whose title holds a backtick is not a directive; "
+        "write it with a colon fence (:::{exercise} ... :::): " + "; ".join(bad)
+    )
