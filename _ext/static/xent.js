@@ -122,10 +122,11 @@
 
   var SCROLLERS = [
     "mjx-container[display=\"true\"]",
+    "span.math.xent-wide-inline",
     ".xent-derivation",
     ".xent-derivation .xent-expr",
     ".xent-derivation .xent-counterexample",
-    ".table-wrapper",
+    ".pst-scrollable-table-container",
     ".cell_output .output pre",
     ".cell_input pre",
     "div.highlight pre",
@@ -152,7 +153,22 @@
     }
   }
 
+  // An inline formula wider than its paragraph: the theme cuts it off
+  // (span.math has overflow: hidden); it scrolls instead.
+  function markWideInlineMath() {
+    document.querySelectorAll(".bd-article span.math").forEach(function (span) {
+      // The formula as drawn (MathJax's hidden copy for screen readers is
+      // wider than the span too, but is never seen).
+      var math = span.querySelector("mjx-container > mjx-math");
+      var parent = span.parentElement;
+      if (!math || !parent) return;
+      var width = math.getBoundingClientRect().width;
+      span.classList.toggle("xent-wide-inline", width > parent.clientWidth + 1);
+    });
+  }
+
   function updateAllCues() {
+    markWideInlineMath();
     document.querySelectorAll(".xent-derivation").forEach(layoutDerivation);
     document.querySelectorAll(SCROLLERS).forEach(function (box) {
       if (!box.dataset.xentCue) {

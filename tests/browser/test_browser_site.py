@@ -40,7 +40,8 @@ WIDGET_REPR = re.compile(
     r"(?:children|value|description|options|layout)="
     r"|<slider figure |Error displaying widget|Loading widget\.\.\."
 )
-PAGE_TIMEOUT_MS = 30_000
+# Generous: on a loaded 2-core machine a page with MathJax can take a while to settle.
+PAGE_TIMEOUT_MS = 60_000
 MAX_PAGE_BYTES = 5_000_000
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -137,6 +138,10 @@ _COLLECT_LAYOUT = """() => {
   const boxes = Array.from(document.querySelectorAll(
     '.bd-article mjx-container[display="true"], .bd-article .pst-scrollable-table-container, ' +
     '.bd-article .cell_output .output pre, .bd-article .xent-derivation .xent-expr'));
+  // An inline formula wider than its paragraph must scroll too.
+  for (const span of document.querySelectorAll(".bd-article span.math")) {
+    if (span.parentElement && span.scrollWidth > span.parentElement.clientWidth + 1) boxes.push(span);
+  }
   const uncued = [];
   for (const box of boxes) {
     if (box.scrollWidth <= box.clientWidth + 1) continue;
@@ -144,19 +149,27 @@ _COLLECT_LAYOUT = """() => {
     const cue = box.classList.contains("xent-scroll-right") || box.scrollLeft > 0;
     if (!["auto", "scroll"].includes(overflow) || !cue) uncued.push(describe(box));
   }
-  // Anything of the article sticking out of the viewport, outside a scrolling box.
+  // Anything of the article reaching past the right edge of the screen must be
+  // inside a box that scrolls (and ends on screen); cut off by a box that hides
+  // its overflow, or sticking out of the page, it is lost to the reader.
   const sticking = [];
   for (const e of document.querySelectorAll(".bd-article *")) {
     const r = e.getBoundingClientRect();
     if (r.width === 0 || r.right <= vw + 1) continue;
-    let clipped = false;
+    // MathJax's copy of each formula for screen readers is clipped to nothing on purpose.
+    if (e.closest("mjx-assistive-mml")) continue;
+    // Follow the element's right edge outwards through the boxes that contain it.
+    let right = r.right, scrolls = false;
     for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
-      const o = getComputedStyle(a).overflowX;
-      if (o !== "visible" && o !== "clip" || getComputedStyle(a).position === "fixed") {
-        clipped = a.getBoundingClientRect().right <= vw + 1; break;
-      }
+      const style = getComputedStyle(a);
+      if (style.overflowX === "visible" || style.display === "inline") continue;
+      const edge = a.getBoundingClientRect().right;
+      if (right <= edge + 2) continue;
+      if (!["auto", "scroll"].includes(style.overflowX)) break;
+      if (edge <= vw + 1) { scrolls = true; break; }
+      right = edge;
     }
-    if (!clipped) sticking.push(describe(e));
+    if (!scrolls) sticking.push(describe(e));
     if (sticking.length > 5) break;
   }
   const reasons = [];
@@ -341,7 +354,13 @@ def _visit(context, base: str, mathjax_dir: Path, page_path: str, viewport=DESKT
         loaded = _wait_for_math(page)
         report.math = {"loaded": loaded, **page.evaluate(_COLLECT_MATH)}
         report.layout = page.evaluate(_COLLECT_LAYOUT)
-        report.page_text = page.evaluate("() => document.body.innerText")
+        # What the page says, without the source code of its cells (whose
+        # print() calls may mention the message an output must not show).
+        report.page_text = page.evaluate(
+            "() => { const c = document.body.cloneNode(true);"
+            " c.querySelectorAll('.cell_input, div.highlight, pre, script, style')"
+            ".forEach(e => e.remove()); return c.textContent; }"
+        )
         report.output_texts = page.evaluate(
             "() => Array.from(document.querySelectorAll('.cell_output, .output'))"
             ".map(e => e.innerText)"
