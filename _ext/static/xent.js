@@ -161,7 +161,7 @@
       // wider than the span too, but is never seen).
       var math = span.querySelector("mjx-container > mjx-math");
       var parent = span.parentElement;
-      if (!math || !parent) return;
+      if (!math || !parent || span.closest(".xent-derivation")) return;
       var width = math.getBoundingClientRect().width;
       span.classList.toggle("xent-wide-inline", width > parent.clientWidth + 1);
     });
