@@ -70,9 +70,10 @@ def scale_grad(grad, reduction):
 BLOCK_BYTES = 1 << 20
 
 
-def row_blocks(n, row_bytes):
-    """Slices covering rows ``0 .. n - 1``, about ``BLOCK_BYTES`` each (at least one row)."""
-    block = max(1, BLOCK_BYTES // max(1, row_bytes))
+def row_blocks(n, row_bytes, arrays=1):
+    """Slices covering rows ``0 .. n - 1``, at least one row each, so that ``arrays``
+    blocks of scratch space take about ``BLOCK_BYTES`` together."""
+    block = max(1, BLOCK_BYTES // (arrays * max(1, row_bytes)))
     return [slice(start, min(start + block, n)) for start in range(0, n, block)]
 
 

@@ -253,7 +253,7 @@ def _logits_value_and_grad(x, y, weight, pos_weight, reduction, need_loss, need_
     losses = np.empty(x_v.shape, x.dtype) if keep_losses else None
     grad = np.empty(x_v.shape, x.dtype) if need_grad else None
     factor = x.dtype.type(1 / x.size if reduction == "mean" and x.size else 1)
-    blocks = row_blocks(len(x_v), x_v[:1].nbytes)
+    blocks = row_blocks(len(x_v), x_v[:1].nbytes, arrays=4)  # 3 scratch blocks, 1 temporary
     scratch = np.zeros((3,) + x_v[blocks[0]].shape if blocks else (3, 0), x.dtype)
     total = 0.0  # Python float: the block sums accumulate in float64
     # Infinite logits give inf - inf or 0 * inf = nan where PyTorch has nan, unwarned.

@@ -374,14 +374,15 @@ def _probability_targets(z, y, w, reduction, eps, need_grad):
         # L = -sum_c u_c log a_c = r log s - sum_c u_c (z_c - c): one exp per logit.
         loss[rows] = r * np.log(s) - u_z
         if need_grad:
-            # (a r - u) f, where g / s is the softmax a; a - y~ for w = 1, rows of y
-            # summing to 1.
-            g *= np.expand_dims(r * f / s, 1)
-            if w is None:
-                y_b = np.multiply(y[rows], f * (1 - eps), out=np.empty_like(g))
+            # (a r - u) f with u = (1 - eps) w y + (eps / C) w, where g / s is the
+            # softmax a: a - y~ for w = 1 and rows of y summing to 1. The y term is
+            # subtracted at the scale 1 / ((1 - eps) f), which needs no scaled copy of y.
+            if eps < 1:
+                g *= np.expand_dims(r / (s * (1 - eps)), 1)
+                g -= y_b
+                g *= f * (1 - eps)
             else:
-                y_b *= f * (1 - eps)
-            g -= y_b
+                g *= np.expand_dims(r * f / s, 1)
             if eps:
                 g -= f * (eps / C) if w is None else (f * (eps / C)) * _per_class(w, g)
     if reduction == "sum":
