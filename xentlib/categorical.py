@@ -333,8 +333,12 @@ def _index_targets(z, k, w, ignore_index, reduction, eps, need_grad):
             g *= np.expand_dims(f_r[rows] / s, 1)
             g_flat[flat] -= f_u_k[rows]
             if eps:
-                step = np.expand_dims(f[rows] * (eps / C), 1)
-                g -= step if w is None else step * _per_class(w, g)
+                step = f[rows] * (eps / C)
+                if w is None and step.min() == step.max():
+                    g -= step[0]  # one number for the block: NumPy's fastest loop
+                else:
+                    step = np.expand_dims(step, 1)
+                    g -= step if w is None else step * _per_class(w, g)
     if reduction == "none":
         return loss, grad
     if reduction == "sum":
