@@ -272,3 +272,24 @@ def test_declared_assumptions_are_shown():
     d = xs.Derivation("f", sp.sqrt(s ** 2)).step(s, "root of a square")
     assert "given $s > 0$" in repr(d)
     assert "s &gt; 0" in d._repr_html_() or "s > 0" in d._repr_html_()
+
+
+def test_indexed_base_assumptions_are_used_and_shown():
+    ap = sp.IndexedBase("a", positive=True)
+    yr = sp.IndexedBase("y", real=True)
+    c_ = sp.Symbol("c", integer=True, positive=True)
+    lhs = -sp.log(sp.Product(ap[c_] ** yr[c_], (c_, 1, C)))
+    proof = xs.check_equal(lhs, -sp.Sum(yr[c_] * sp.log(ap[c_]), (c_, 1, C)))
+    assert proof.proved, proof
+    assert "$a_{c} > 0$" in proof.assumptions
+    # without positive entries the log of a power does not split
+    plain = sp.IndexedBase("b")
+    bad = xs.check_equal(sp.log(plain[1] ** 2), 2 * sp.log(plain[1]))
+    assert not bad.ok
+
+
+def test_probability_domain_lets_sympy_use_both_a_and_1_minus_a_positive():
+    bernoulli = -sp.log(a_ ** y * (1 - a_) ** (1 - y))
+    proof = xs.check_equal(bernoulli, xs.binary_cross_entropy(a_, y), given=unit(a_))
+    assert proof.proved, proof
+    assert not xs.check_equal(bernoulli, xs.binary_cross_entropy(a_, y)).ok

@@ -35,7 +35,7 @@ import sympy as sp
 from sympy.matrices import MatrixBase
 
 from xentlib.symbolic.conditions import _conditions
-from xentlib.symbolic.proving import decide_index_ranges, prove_zero
+from xentlib.symbolic.proving import decide_index_ranges, indexed_symbol, prove_zero
 
 __all__ = ["Counterexample", "Proof", "check_equal"]
 
@@ -375,9 +375,11 @@ class _Unresolved(Exception):
 def _hp(expr, point, digits):
     """``expr`` at ``point`` with ``digits`` correct digits: a SymPy number, or None where
     it is undefined (raises :class:`_Unresolved` where the digits cannot be guaranteed)."""
+    # evalf's own substitution: exact values, evaluated adaptively without building
+    # exact powers such as (3/4)**734512.
     exact = {s: sp.Rational(float(v)) for s, v in point.items()}
     try:
-        v = sp.sympify(expr).xreplace(exact).evalf(digits, maxn=6 * digits, strict=True)
+        v = sp.sympify(expr).evalf(digits, subs=exact, maxn=6 * digits, strict=True)
     except sp.core.evalf.PrecisionExhausted as err:
         raise _Unresolved() from err
     except (TypeError, ValueError, ZeroDivisionError, OverflowError, RecursionError):
@@ -434,8 +436,7 @@ def _test_points(L, R, shape, kinds, simplex, originals, rng, n_points, extra=No
 
     Returns ``(n_agreeing, counterexample or None, evaluable)``.
     """
-    index_map = {x: sp.Symbol(str(x), real=True)
-                 for e in L + R for x in e.atoms(sp.Indexed)}
+    index_map = {x: indexed_symbol(x) for e in L + R for x in e.atoms(sp.Indexed)}
     kinds = {index_map.get(k, k): v for k, v in kinds.items()}
     simplex = [tuple(index_map.get(s, s) for s in g) for g in simplex]
     L = [e.xreplace(index_map) for e in L]
@@ -554,14 +555,28 @@ def _assumption_texts(exprs, kinds, bounds):
     groups = {}
     symbols = sorted(set().union(*[e.free_symbols for e in exprs]),
                      key=lambda s: _natural_key(str(s)))
+    labels = {x.base.label for e in exprs for x in e.atoms(sp.Indexed)}
     for s in symbols:
-        if not isinstance(s, sp.Symbol) or isinstance(s, sp.Dummy) or s in kinds or s.is_integer:
+        if (not isinstance(s, sp.Symbol) or isinstance(s, sp.Dummy) or s in kinds
+                or s.is_integer or s in labels):
             continue
         for test, text in ((s.is_positive, "> 0"), (s.is_negative, "< 0"),
                            (s.is_nonnegative, r"\geq 0"), (s.is_nonpositive, r"\leq 0")):
             if test:
                 groups.setdefault(text, []).append(sp.latex(s))
                 break
+    seen_bases = set()
+    for e in exprs:
+        for x in sorted(e.atoms(sp.Indexed), key=sp.default_sort_key):
+            if x.base in seen_bases or x in kinds:
+                continue
+            seen_bases.add(x.base)
+            for test, text in ((x.is_positive, "> 0"), (x.is_negative, "< 0"),
+                               (x.is_nonnegative, r"\geq 0")):
+                if test:
+                    name = f"{sp.latex(x.base.label)}_{{{','.join(map(sp.latex, x.indices))}}}"
+                    groups.setdefault(text, []).append(name)
+                    break
     texts = [f"${', '.join(names)} {text}$" for text, names in groups.items()]
     by_size = {}
     for idx, n in bounds.items():

@@ -115,17 +115,35 @@ def _split_product(prod):
     return sp.Mul(*out)
 
 
+def _log_of_product(e):
+    """``log prod_k f_k = sum_k log f_k`` when every factor is positive."""
+    prod = e.args[0]
+    if len(prod.limits) == 1 and _deindex(prod.function).is_positive:
+        return sp.Sum(sp.log(prod.function), prod.limits[0])
+    return e
+
+
 def linear_sums(expr):
     """Split every Sum over its terms and take constant factors out (bottom-up)."""
     if not expr.has(sp.Sum, sp.Product):
         return expr
+    expr = expr.replace(lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.Product),
+                        _log_of_product)
     expr = expr.replace(lambda e: isinstance(e, sp.Product), _split_product)
     return _canonical(expr.replace(lambda e: isinstance(e, sp.Sum), _split_sum))
 
 
+def indexed_symbol(x):
+    """An Indexed entry (``z[i]``) as a symbol of the same name: real, with the
+    assumptions of its IndexedBase (``IndexedBase("a", positive=True)``)."""
+    flags = {k: v for k, v in x.base.assumptions0.items() if v is True and k != "commutative"}
+    flags.setdefault("real", True)
+    return sp.Symbol(str(x), **flags)
+
+
 def _deindex(expr):
-    """Indexed entries (``z[i]``) as real symbols of the same name."""
-    return expr.xreplace({x: sp.Symbol(str(x), real=True) for x in expr.atoms(sp.Indexed)})
+    """Indexed entries as symbols (:func:`indexed_symbol`)."""
+    return expr.xreplace({x: indexed_symbol(x) for x in expr.atoms(sp.Indexed)})
 
 
 def opaque_sums(expr):
@@ -314,8 +332,20 @@ def prove_zero(diff, kinds, bounds, conditions, thorough=False):
             diff = c.substitute(diff)
         diff = decide_index_ranges(diff.doit(), bounds)
         diff = opaque_sums(linear_sums(diff))
-    try:
-        ok = _zero_by_cases(diff, kinds, thorough, notes, 0)
-    except (TypeError, ValueError, NotImplementedError, RecursionError, AttributeError):
-        ok = False
-    return notes if ok else None
+    attempts = [(diff, kinds)]
+    # SymPy has no assumption "a < 1": a probability a is written p/(1 + p) with p > 0,
+    # so that a and 1 - a = 1/(1 + p) are both known positive.
+    unit = sorted((s for s, kind in kinds.items() if kind == "unit" and s in diff.free_symbols),
+                  key=sp.default_sort_key)
+    if unit:
+        odds = {s: sp.Dummy("p", positive=True) for s in unit}
+        attempts.append((diff.xreplace({s: p / (1 + p) for s, p in odds.items()}),
+                         {s: v for s, v in kinds.items() if s not in odds}))
+    for expr, domain in attempts:
+        try:
+            if _zero_by_cases(expr, domain, thorough, notes, 0):
+                return notes
+        except (TypeError, ValueError, NotImplementedError, RecursionError, AttributeError):
+            pass
+        notes = set()
+    return None
