@@ -337,7 +337,7 @@
     document.querySelectorAll(PRINT_SCALED).forEach(function (box) {
       var natural = box.scrollWidth;
       if (natural > width) {
-        box.style.zoom = String(Math.max(0.4, width / natural));
+        box.style.zoom = String(width / natural);
         box.dataset.xentPrintZoom = "1";
       }
     });

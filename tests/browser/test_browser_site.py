@@ -671,3 +671,40 @@ def test_search_results_show_no_raw_tex(browser_context, server, mathjax_dir, si
         assert not report.console_errors, report.console_errors
     finally:
         page.close()
+
+
+@pytest.mark.parametrize(
+    "path", ["chapters/04_softmax_jacobian.html", "chapters/07_backprop_mlp.html", "chapters/08_curvature.html"]
+)
+def test_print_never_clips_a_formula(browser_context, server, mathjax_dir, site_dir, path):
+    """Printed, the widest formulas of the book shrink to the page and reasons stack."""
+    if not (site_dir / path).is_file():
+        pytest.fail(f"the site has no {path}")
+    page, report = _open(browser_context, server, mathjax_dir, path, {"width": 794, "height": 1123})
+    try:
+        page.emulate_media(media="print")
+        page.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")
+        result = page.evaluate(
+            """() => {
+              const column = document.querySelector(".bd-article").getBoundingClientRect();
+              const clipped = [];
+              for (const box of document.querySelectorAll(
+                  '.bd-article mjx-container[display="true"], .bd-article .xent-expr')) {
+                const math = box.querySelector("mjx-math");
+                if (!math) continue;
+                const r = math.getBoundingClientRect();
+                if (r.right > column.right + 1 || r.left < column.left - 1)
+                  clipped.push(Math.round(r.width) + " px: " + box.textContent.slice(0, 60));
+              }
+              const grids = Array.from(document.querySelectorAll(".xent-derivation"))
+                .filter(d => getComputedStyle(d).display !== "block").length;
+              return {clipped, grids, derivations: document.querySelectorAll(".xent-derivation").length};
+            }"""
+        )
+        assert not result["clipped"], f"{path} printed: formulas wider than the page {result['clipped'][:5]}"
+        assert result["grids"] == 0, f"{path} printed: derivations not stacked"
+        page.evaluate("() => window.dispatchEvent(new Event('afterprint'))")
+        assert page.evaluate("() => document.querySelectorAll('[data-xent-print-zoom]').length") == 0
+        assert not report.console_errors, report.console_errors
+    finally:
+        page.close()
