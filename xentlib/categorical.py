@@ -65,7 +65,10 @@ def cross_entropy(logits, target, weight=None, ignore_index=-100, reduction="mea
     target is ``ignore_index`` adds 0 to both sums. For ``(N, C, d1, ...)`` logits
     every position counts as an example, :math:`m = N d_1 \cdots`. If every target is
     ignored, or all counted targets have weight 0, that mean is :math:`0/0` and the
-    loss is ``nan``, as in PyTorch.
+    loss is ``nan``; if counted weights of both signs sum to exactly 0, it is
+    :math:`\pm\infty`. An infinite class weight (without label smoothing) makes only
+    the losses of that class's examples infinite, and their gradient rows ``inf`` and
+    ``nan``. All of this is what PyTorch does.
 
     Args:
         logits: ``z``, array of shape ``(C,)`` (one example), ``(N, C)``, or
@@ -77,7 +80,8 @@ def cross_entropy(logits, target, weight=None, ignore_index=-100, reduction="mea
             ``logits`` (rows are not checked to sum to 1, as in PyTorch).
         weight: optional class weights ``w``, shape ``(C,)``.
         ignore_index: a class index whose examples add neither loss nor gradient
-            (class-index targets only).
+            (class-index targets; with probability targets it must stay negative,
+            and a class index raises ``ValueError`` as PyTorch raises an error).
         reduction: ``"mean"`` (default), ``"sum"`` or ``"none"``.
         label_smoothing: :math:`\varepsilon \in [0, 1]`, the share of the target
             spread evenly over the ``C`` classes.
