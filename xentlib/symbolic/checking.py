@@ -205,16 +205,18 @@ def _bounds(exprs, sizes, indices):
         for s in e.atoms(sp.Sum, sp.Product):
             k, lo, hi = s.limits[0]
             for x in s.function.atoms(sp.Indexed):
-                if x.indices == (k,) and hi in sizes:
-                    base_size.setdefault(x.base, hi)
+                for pos, ix in enumerate(x.indices):
+                    if ix == k and hi in sizes:
+                        base_size.setdefault((x.base, pos), hi)
         for x in e.atoms(sp.Indexed):
             for ix in x.indices:
                 if ix.is_Integer:
                     literal = max(literal, int(ix))
     bounds = {}
     for idx in indices:
-        candidates = sorted({base_size[x.base] for e in exprs for x in e.atoms(sp.Indexed)
-                             if x.indices == (idx,) and x.base in base_size}, key=str)
+        candidates = sorted({base_size[(x.base, pos)] for e in exprs for x in e.atoms(sp.Indexed)
+                             for pos, ix in enumerate(x.indices)
+                             if ix == idx and (x.base, pos) in base_size}, key=str)
         if candidates:
             bounds[idx] = candidates[0]
         elif sizes:
