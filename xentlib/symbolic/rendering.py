@@ -163,8 +163,9 @@ def to_html(d):
                 f'<div class="xent-expr">{_math_html(start, display=True)}</div></div>')
     for s in d.steps:
         v = s.verdict
-        mark = (f'<span class="xent-mark" title="{v}" style="color:{COLORS[v]}">'
-                f"{MARKS[v]}</span>")
+        # Hovering the mark tells how the verdict was reached.
+        mark = (f'<span class="xent-mark" title="{html.escape(s.method)}" '
+                f'style="color:{COLORS[v]}">{MARKS[v]}</span>')
         reason = [mark, " ", html_text(s.reason)]
         texts = _conditions_texts(s)
         if texts:
