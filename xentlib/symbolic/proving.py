@@ -94,6 +94,8 @@ def _canonical(e, depth=0):
     if isinstance(e, (sp.Sum, sp.Product)) and len(e.limits) == 1:
         k, lo, hi = e.limits[0]
         new = _BOUND[min(depth, len(_BOUND) - 1)]
+        if new != k and new in e.function.free_symbols:
+            new = sp.Dummy(k.name, integer=True)  # taken by an enclosing sum: no capture
         body = _canonical(e.function.xreplace({k: new}), depth + 1)
         return type(e)(body, (new, lo, hi))
     return e.func(*[_canonical(a, depth) for a in e.args]) if e.args else e
@@ -206,6 +208,8 @@ def _solve_for_sign(u):
 
 def _sign_cases(u):
     """``[(description, substitution)]`` covering u > 0, u < 0 and u = 0."""
+    if not u.is_real:
+        return None  # the three cases cover the reals only
     if u.could_extract_minus_sign():
         u = -u
     solved = _solve_for_sign(u)
