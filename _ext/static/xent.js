@@ -132,50 +132,60 @@
     "div.highlight pre",
   ].join(",");
 
-  function updateCue(box) {
+  // Each pass below first measures every element, then changes classes, so
+  // that a long page is laid out a few times, not once per formula.
+
+  function cueState(box) {
     var max = box.scrollWidth - box.clientWidth;
-    var overflowing = max > 1;
-    box.classList.toggle("xent-scrolls", overflowing);
-    box.classList.toggle("xent-scroll-left", overflowing && box.scrollLeft > 1);
-    box.classList.toggle("xent-scroll-right", overflowing && box.scrollLeft < max - 1);
+    return { overflowing: max > 1, left: box.scrollLeft > 1, right: box.scrollLeft < max - 1 };
+  }
+
+  function applyCue(box, state) {
+    box.classList.toggle("xent-scrolls", state.overflowing);
+    box.classList.toggle("xent-scroll-left", state.overflowing && state.left);
+    box.classList.toggle("xent-scroll-right", state.overflowing && state.right);
+  }
+
+  // An inline formula wider than its paragraph: the theme cuts it off
+  // (span.math has overflow: hidden); it scrolls instead. The width is that of
+  // the formula as drawn: MathJax's hidden copy for screen readers is wider.
+  function markWideInlineMath() {
+    var spans = Array.prototype.filter.call(
+      document.querySelectorAll(".bd-article span.math"),
+      function (span) { return span.parentElement && !span.closest(".xent-derivation"); }
+    );
+    var wide = spans.map(function (span) {
+      var math = span.querySelector("mjx-container > mjx-math");
+      return !!math && math.getBoundingClientRect().width > span.parentElement.clientWidth + 1;
+    });
+    spans.forEach(function (span, i) { span.classList.toggle("xent-wide-inline", wide[i]); });
   }
 
   // A derivation whose expression does not fit beside its reason is stacked:
   // each reason under its step, the expression on the whole width.
-  function layoutDerivation(derivation) {
-    derivation.classList.remove("xent-stacked");
-    var clipped = Array.prototype.some.call(
-      derivation.querySelectorAll(".xent-expr"),
-      function (expr) { return expr.scrollWidth > expr.clientWidth + 1; }
-    );
-    if (clipped || derivation.scrollWidth > derivation.clientWidth + 1) {
-      derivation.classList.add("xent-stacked");
-    }
-  }
-
-  // An inline formula wider than its paragraph: the theme cuts it off
-  // (span.math has overflow: hidden); it scrolls instead.
-  function markWideInlineMath() {
-    document.querySelectorAll(".bd-article span.math").forEach(function (span) {
-      // The formula as drawn (MathJax's hidden copy for screen readers is
-      // wider than the span too, but is never seen).
-      var math = span.querySelector("mjx-container > mjx-math");
-      var parent = span.parentElement;
-      if (!math || !parent || span.closest(".xent-derivation")) return;
-      var width = math.getBoundingClientRect().width;
-      span.classList.toggle("xent-wide-inline", width > parent.clientWidth + 1);
+  function layoutDerivations() {
+    var derivations = Array.prototype.slice.call(document.querySelectorAll(".xent-derivation"));
+    derivations.forEach(function (d) { d.classList.remove("xent-stacked"); });
+    var stack = derivations.map(function (d) {
+      var clipped = Array.prototype.some.call(d.querySelectorAll(".xent-expr"), function (expr) {
+        return expr.scrollWidth > expr.clientWidth + 1;
+      });
+      return clipped || d.scrollWidth > d.clientWidth + 1;
     });
+    derivations.forEach(function (d, i) { d.classList.toggle("xent-stacked", stack[i]); });
   }
 
   function updateAllCues() {
     markWideInlineMath();
-    document.querySelectorAll(".xent-derivation").forEach(layoutDerivation);
-    document.querySelectorAll(SCROLLERS).forEach(function (box) {
+    layoutDerivations();
+    var boxes = Array.prototype.slice.call(document.querySelectorAll(SCROLLERS));
+    var states = boxes.map(cueState);
+    boxes.forEach(function (box, i) {
       if (!box.dataset.xentCue) {
         box.dataset.xentCue = "1";
-        box.addEventListener("scroll", function () { updateCue(box); }, { passive: true });
+        box.addEventListener("scroll", function () { applyCue(box, cueState(box)); }, { passive: true });
       }
-      updateCue(box);
+      applyCue(box, states[i]);
     });
   }
 
@@ -192,12 +202,16 @@
     schedule();
     window.addEventListener("resize", schedule);
     window.addEventListener("load", schedule);
-    // MathJax typesets after the page loads; formulas get their width then.
-    if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
-      MathJax.startup.promise.then(schedule);
-    }
-    var main = document.querySelector("main") || document.body;
-    new MutationObserver(schedule).observe(main, { childList: true, subtree: true });
+    // MathJax loads asynchronously and typesets after the page: the formulas
+    // get their widths when its startup promise resolves.
+    var tries = 0;
+    (function whenMathJaxIsDone() {
+      if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+        MathJax.startup.promise.then(schedule);
+      } else if (tries++ < 120 && document.querySelector(".math")) {
+        window.setTimeout(whenMathJaxIsDone, 250);
+      }
+    })();
   }
 
   /* ---- 3. search results ------------------------------------------------- */
