@@ -114,6 +114,20 @@ FALSE = [
     # perturbations below a loose tolerance
     ("sigma' + 1e-9 z", sp.diff(sig(z), z), sig(z) * (1 - sig(z)) + z / 10**9, None),
     ("sigma + 1e-20", sig(z), sig(z) + sp.Rational(1, 10**20), None),
+    # sums over a general size, written wrong
+    ("sum from 0 for a sum from 1", sp.Sum(zb[r], (r, 0, C)), sp.Sum(zb[r], (r, 1, C)), None),
+    ("n terms counted as n + 1", sp.Sum(1, (r, 1, n)), n + 1, None),
+    ("delta_i1 z_i = z_1 for every i", sp.KroneckerDelta(i, 1) * zb[i], zb[1], None),
+    ("log of a sum of products splits", sp.log(sp.Sum(yb[r] * zb[r], (r, 1, n))),
+     sp.log(sp.Sum(yb[r], (r, 1, n))) + sp.log(sp.Sum(zb[r], (r, 1, n))), None),
+    ("square of a sum = sum of squares", sp.Sum(zb[r], (r, 1, n)) ** 2,
+     sp.Sum(zb[r] ** 2, (r, 1, n)), None),
+    ("double sum off by one", sp.Sum(sp.Sum(zb[r] * yb[j], (j, 1, n)), (r, 1, n)),
+     sp.Sum(zb[r], (r, 1, n)) * sp.Sum(yb[r], (r, 1, n)) + 1, None),
+    ("exp of a sum = sum of exps", sp.exp(sp.Sum(zb[r], (r, 1, n))),
+     sp.Sum(sp.exp(zb[r]), (r, 1, n)), None),
+    ("max of three drops one", sp.Max(x, w, 0), sp.Max(x, 0), None),
+    ("Heaviside(0) taken as 1", sp.Heaviside(x), (sp.sign(x) + 1) / 2 + sp.Piecewise((1, sp.Eq(x, 0)), (0, True)), None),
     # concrete C = 3
     ("C = 3: a - y without sum = 1", xs.grad(xs.cross_entropy(a3, ys3), zs3), a3 - ys3, None),
     ("C = 3: Jacobian transposed product", a3.jacobian(zs3),
@@ -226,6 +240,10 @@ TRUE = [
     ("log(pq) for p, q > 0", sp.log(p * q), sp.log(p) + sp.log(q), xs.positive(p, q), True),
     ("sqrt(x^2) = |x|", sp.sqrt(x ** 2), sp.Abs(x), None, True),
     ("tanh = 2 sigma(2x) - 1", sp.tanh(x), 2 * sig(2 * x) - 1, None, True),
+    ("delta picks the term j", sp.Sum(sp.KroneckerDelta(r, j) * zb[r], (r, 1, n)), zb[j], None,
+     True),
+    ("delta_ij z_i = delta_ij z_j", sp.KroneckerDelta(i, j) * zb[i],
+     sp.KroneckerDelta(i, j) * zb[j], None, True),
     ("LSE of two, max form", sp.log(sp.exp(x) + sp.exp(z)),
      sp.Max(x, z) + sp.log(1 + sp.exp(-sp.Abs(x - z))), None, True),
 ]

@@ -671,7 +671,11 @@ def check_equal(lhs, rhs, given=None, domain=None, seed=None):
     if seed is None:
         seed = _content_seed(*lhs_entries, *rhs_entries, *[c.text for c in conds])
     rng = np.random.default_rng(seed)
-    if sizes:
+    # Integer indices without a size (delta_{i1}) take integer values, like sizes' indices.
+    integer_indices = [s for s in indices if any(
+        isinstance(d, sp.KroneckerDelta) for e in L + R for d in e.atoms(sp.KroneckerDelta)
+        if s in d.free_symbols)]
+    if sizes or integer_indices:
         n_ok, ce, evaluable, tried = _test_general(L, R, lshape, conds, sizes, indices,
                                                    bounds, literal, originals, rng)
     else:
@@ -714,6 +718,8 @@ def _proved_text(notes, sizes, exprs):
 
 def _size_configs(sizes, smallest, rng):
     """Size values to try: all smallest, all largest, then each size on its own."""
+    if not sizes:
+        return [{}]
     low = [n for n in SIZES if n >= smallest] or [smallest]
     high = list(range(low[0], max(low[-1], smallest + 3) + 1))
     configs = [{s: high[0] for s in sizes}, {s: high[-1] for s in sizes}]
@@ -749,7 +755,8 @@ def _test_general(L, R, shape, conds, sizes, indices, bounds, literal, originals
             kinds.update(c.kinds)
             simplex.extend(c.simplex)
         c_originals = originals + [kv for c in concrete for kv in c.substitutions.items()]
-        ranges = {i: size_values.get(bounds.get(i), max(size_values.values())) for i in indices}
+        largest = max(size_values.values(), default=SIZES[-1])
+        ranges = {i: size_values.get(bounds.get(i), largest) for i in indices}
         for choice in _index_choices(indices, ranges, rng):
             fixed = {**size_values, **choice}
 
@@ -771,6 +778,8 @@ def _test_general(L, R, shape, conds, sizes, indices, bounds, literal, originals
     for s in sizes:
         vals = sorted({c[s] for c in configs})
         tried.append(f"{s} = {', '.join(map(str, vals))}")
-    if indices:
+    if indices and sizes:
         tried.append(f"indices {', '.join(map(str, indices))} from 1 to the size")
+    elif indices:
+        tried.append(f"indices {', '.join(map(str, indices))} from 1 to {SIZES[-1]}")
     return total, None, evaluable, tried
