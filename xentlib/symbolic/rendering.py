@@ -177,7 +177,8 @@ def to_html(d):
                f'<div class="xent-expr">{_math_html("= " + _expr_latex(s.expr, s.display), display=True)}</div>',
                f'<div class="xent-reason">{"".join(reason)}</div>']
         if not s.ok:
-            ce = ",\\ ".join(_counterexample_rows(s))
+            # The rows already end in a comma; in one line they only need a space.
+            ce = "\\ ".join(_counterexample_rows(s))
             row.append(f'<div class="xent-counterexample">{_math_html(ce)}</div>')
         row.append("</div>")
         rows.append("".join(row))
