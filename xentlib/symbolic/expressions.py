@@ -295,6 +295,12 @@ def grad(expr, wrt):
     return wrt.applyfunc(lambda v: sp.diff(expr, v))
 
 
+def _assumptions_of(arg):
+    """The assumptions of a symbol (or of an indexed entry's base), to copy to a Dummy."""
+    source = arg.base.label if isinstance(arg, sp.Indexed) else arg
+    return {k: v for k, v in source.assumptions0.items() if v is not None}
+
+
 def lambdify(expr, args):
     """Turn a SymPy expression or Matrix into a NumPy function.
 
@@ -340,8 +346,10 @@ def lambdify(expr, args):
             raise TypeError(f"arguments must be symbols or symbol Matrices, got {arg!r}")
     out_shape = expr.shape if isinstance(expr, MatrixBase) else None
     entries = list(expr) if out_shape else [sp.sympify(expr)]
-    # Plain dummies stand for the arguments, so that Indexed ones (z[1]) work too.
-    dummies = [sp.Dummy() for _ in flat]
+    # Dummies stand for the arguments, so that Indexed ones (z[1]) work too. They keep
+    # each argument's assumptions: xreplace rebuilds Max(z, 0) and the like, and without
+    # knowing that z is real SymPy takes its slow general path for every such node.
+    dummies = [sp.Dummy(**_assumptions_of(arg)) for arg in flat]
     entries = [e.doit().xreplace(dict(zip(flat, dummies))) for e in entries]
     missing = set().union(*[e.free_symbols for e in entries]) - set(dummies)
     if missing:
