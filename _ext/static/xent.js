@@ -14,7 +14,8 @@
       `xent-scroll-left` / `xent-scroll-right` while there is more to see on
       that side, which xent.css draws as a shadow on that edge.
    3. Search results. Titles and summaries carry raw TeX (`\(\partial L\)`):
-      they are shown with Unicode symbols instead (`∂L`).
+      they are shown with Unicode symbols instead (`∂L`), as are formulas in
+      the sidebar of pages that load no MathJax.
    4. Print. A formula wider than the printed column is scaled down to fit.
 */
 (function () {
@@ -326,6 +327,18 @@
     });
   }
 
+  // Pages without formulas of their own (search, index) load no MathJax, but
+  // their contents sidebar lists a chapter whose title is a formula.
+  function plainMathWithoutMathJax() {
+    if (document.querySelector("script[src*='mathjax' i], script[src*='tex-mml' i]")) return;
+    document.querySelectorAll("span.math").forEach(function (span) {
+      if (span.closest("#search-results")) return;
+      span.textContent = plainSearchText(span.textContent);
+      span.classList.remove("math");
+      span.classList.add("xent-plain-math");
+    });
+  }
+
   function setUpSearchResults() {
     var results = document.getElementById("search-results");
     if (!results) return;
@@ -369,6 +382,7 @@
     setUpScrollCues();
     setUpSearchResults();
     cleanPrintTitle();
+    plainMathWithoutMathJax();
     window.addEventListener("beforeprint", fitForPrint);
     window.addEventListener("afterprint", unfitAfterPrint);
   });

@@ -666,8 +666,11 @@ def test_search_results_show_no_raw_tex(browser_context, server, mathjax_dir, si
         assert texts
         raw = [t for t in texts if re.search(r"\\[()\[\]]|\\[A-Za-z]+|\$", t)]
         assert not raw, f"search results show raw TeX: {raw[:3]}"
-        # The chapter whose title is a formula is listed with readable symbols.
+        # The chapter whose title is a formula is listed with readable symbols,
+        # in the results and in the contents sidebar (this page loads no MathJax).
         assert any("∂L/∂z = a − y" in t or "∂L / ∂z = a − y" in t for t in texts), texts[:5]
+        sidebar = page.locator("#pst-primary-sidebar").inner_text()
+        assert not re.search(r"\\[()\[\]]|\\[A-Za-z]+", sidebar), f"the sidebar shows raw TeX: {sidebar[:300]}"
         assert not report.console_errors, report.console_errors
     finally:
         page.close()
