@@ -2,6 +2,7 @@
 
 import math
 
+import mpmath
 import numpy as np
 import pytest
 from hypothesis import given
@@ -121,6 +122,49 @@ def test_with_logits_pos_weight_hand_values():
         (1 + (pw - 1) * y) * s - pw * y,
         rtol=1e-14,
     )
+
+
+HARD_LABEL_X = [-100.0, -30.0, -15.0, -10.0, 10.0, 15.0, 30.0, 100.0]
+
+
+def _mp_softplus(x):
+    """log(1 + e^x) at 50 digits: the loss -log(1 - sigma(x)) of the label 0."""
+    with mpmath.workdps(50):
+        return mpmath.log1p(mpmath.exp(mpmath.mpf(float(x))))
+
+
+def _ulps(value, reference, dtype):
+    """Distance of ``value`` from the exact ``reference`` in ulps of the rounded reference."""
+    with mpmath.workdps(50):
+        error = abs(mpmath.mpf(float(value)) - reference)
+        return float(error / mpmath.mpf(float(np.spacing(dtype(float(reference))))))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("pos_weight", [None, 2.5])
+def test_with_logits_hard_labels_match_50_digit_reference(dtype, pos_weight):
+    # Both hard labels at large |x|: the loss lies between e^{-100} and 100, so a relative
+    # bound of a few ulps catches the loss of the tiny ones (y = 0, x << 0 and y = 1,
+    # x >> 0) that an arrangement subtracting two numbers of size |x| rounds away.
+    x = np.array(HARD_LABEL_X * 2, dtype=dtype)
+    y = np.repeat(np.array([0.0, 1.0], dtype=dtype), len(HARD_LABEL_X))
+    pw = None if pos_weight is None else np.asarray(pos_weight, dtype)
+    loss, grad = binary_cross_entropy_with_logits_value_and_grad(
+        x, y, pos_weight=pw, reduction="none"
+    )
+    for xi, yi, li, gi in zip(x, y, loss, grad):
+        # -log(1 - sigma(x)) = softplus(x) for y = 0; -p_w log sigma(x) = p_w softplus(-x) for y = 1
+        reference = _mp_softplus(xi) if yi == 0 else (pos_weight or 1) * _mp_softplus(-xi)
+        assert _ulps(li, reference, dtype) <= 4, (dtype, xi, yi, li, reference)
+        if yi == 0:
+            # The gradient sigma(x) = e^{x - lg}, tiny for x << 0, stays relatively
+            # accurate (down to the subnormals); exp multiplies the rounding of its
+            # argument by |x|.
+            with mpmath.workdps(50):
+                sigma = 1 / (1 + mpmath.exp(-mpmath.mpf(float(xi))))
+                error = float(abs(mpmath.mpf(float(gi)) - sigma))
+            bound = (abs(float(xi)) + 4) * np.finfo(dtype).eps * float(sigma)
+            assert error <= bound + np.finfo(dtype).smallest_subnormal, (dtype, xi, gi)
 
 
 def test_with_logits_equals_bce_of_sigmoid_where_both_are_exact():
@@ -262,6 +306,34 @@ def test_with_logits_matches_torch(dtype, reduction, weight_shape, pos_weight_sh
     np.testing.assert_allclose(loss, t_loss, **_tol(dtype))
     np.testing.assert_allclose(grad, t_grad, **_tol(dtype))
     assert np.asarray(loss).dtype == dtype and grad.dtype == dtype and grad.shape == x.shape
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_with_logits_hard_labels_against_torch(dtype):
+    torch = pytest.importorskip("torch")
+    x = np.array(HARD_LABEL_X * 2, dtype=dtype)
+    y = np.repeat(np.array([0.0, 1.0], dtype=dtype), len(HARD_LABEL_X))
+    loss = binary_cross_entropy_with_logits(x, y, reduction="none")
+    t_loss, _ = _torch_bce(
+        torch, torch.nn.functional.binary_cross_entropy_with_logits, x, y, "none"
+    )
+    errors, t_errors = [], []
+    for xi, yi, li, ti in zip(x, y, loss, t_loss):
+        reference = _mp_softplus(xi if yi == 0 else -xi)
+        errors.append(_ulps(li, reference, dtype))
+        t_errors.append(_ulps(ti, reference, dtype))
+    errors, t_errors = np.array(errors), np.array(t_errors)
+    # Where PyTorch's (1 - y) x - log sigma(x) has no cancellation (every loss except
+    # y = 0 at x < 0) both are within a few ulps of the 50-digit value ...
+    cancels = (y == 0) & (x < 0)
+    assert np.all(t_errors[~cancels] <= 4) and np.all(errors <= 4)
+    # ... and at y = 0, x << 0 PyTorch subtracts two numbers of size |x|: its error is
+    # over 10^4 ulps from x = -10 on, and its loss is 0 from x = -15 in float32 and at
+    # x = -100 in float64 (true loss about e^x), where xentlib's is within 4 ulps.
+    assert np.all(t_errors[cancels & (x > -100)] > 1e4)
+    zero_from = -15.0 if dtype == np.float32 else -100.0
+    np.testing.assert_array_equal(t_loss[cancels] == 0, x[cancels] <= zero_from)
+    assert np.all(loss > 0)
 
 
 # ---------------------------------------------------------------- fused = separate
@@ -424,21 +496,25 @@ INF_Y = np.array([0.0, 0.5, 1.0, 0.0, 0.5, 1.0])
 
 def test_with_logits_at_infinite_logits_follows_pytorch_values():
     loss, grad = binary_cross_entropy_with_logits_value_and_grad(INF_X, INF_Y, reduction="none")
-    # (1 - y) x - log sigma(x): inf for y < 1 and 0 * inf at x = +inf; -inf + inf at -inf
+    # (x - m)(1 - y) with m = min(x, 0): inf (1 - y) at x = +inf, so inf for y < 1 and
+    # 0 * inf = nan for y = 1; x - m = -inf + inf = nan at x = -inf, for every y
     np.testing.assert_array_equal(loss, [np.inf, np.inf, np.nan, np.nan, np.nan, np.nan])
     np.testing.assert_array_equal(grad, sigmoid(INF_X) - INF_Y)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("weight", [None, 2.0])
 @pytest.mark.parametrize("pos_weight", [None, 3.0])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-def test_with_logits_at_infinite_logits_matches_torch(pos_weight, reduction):
+def test_with_logits_at_infinite_logits_matches_torch(dtype, weight, pos_weight, reduction):
     torch = pytest.importorskip("torch")
-    pos_weight = None if pos_weight is None else np.asarray(pos_weight)
+    x, y = INF_X.astype(dtype), INF_Y.astype(dtype)
+    weight, pos_weight = (None if v is None else np.asarray(v, dtype) for v in (weight, pos_weight))
     loss, grad = binary_cross_entropy_with_logits_value_and_grad(
-        INF_X, INF_Y, pos_weight=pos_weight, reduction=reduction
+        x, y, weight=weight, pos_weight=pos_weight, reduction=reduction
     )
     t_loss, t_grad = _torch_bce(torch, torch.nn.functional.binary_cross_entropy_with_logits,
-                                INF_X, INF_Y, reduction, pos_weight=pos_weight)
+                                x, y, reduction, weight=weight, pos_weight=pos_weight)
     np.testing.assert_array_equal(loss, t_loss)
     np.testing.assert_allclose(grad, t_grad, rtol=1e-15)
 

@@ -244,7 +244,8 @@ def _logits_inputs(x, y, weight, pos_weight, reduction):
 
 def _logits_value_and_grad(x, y, weight, pos_weight, reduction, need_loss, need_grad):
     """The shared pass, in cache-sized blocks with no full-size temporary: one
-    softplus ``-log sigma(x)`` feeds the loss and, through one exp, the gradient."""
+    ``m = min(x, 0)`` and one ``log(1 + e^{-|x|})`` feed the loss and, through one exp,
+    the gradient."""
     view = (-1,) + x.shape[1:] if x.ndim else (1,)  # blocks of rows of a view
     x_v, y_v = x.reshape(view), y.reshape(view)
     w_v, pw_v = (None if v is None else np.broadcast_to(v, x.shape).reshape(view)
@@ -253,43 +254,54 @@ def _logits_value_and_grad(x, y, weight, pos_weight, reduction, need_loss, need_
     losses = np.empty(x_v.shape, x.dtype) if keep_losses else None
     grad = np.empty(x_v.shape, x.dtype) if need_grad else None
     factor = x.dtype.type(1 / x.size if reduction == "mean" and x.size else 1)
-    blocks = row_blocks(len(x_v), x_v[:1].nbytes, arrays=4)  # 3 scratch blocks, 1 temporary
-    scratch = np.zeros((3,) + x_v[blocks[0]].shape if blocks else (3, 0), x.dtype)
+    blocks = row_blocks(len(x_v), x_v[:1].nbytes, arrays=6)  # 5 scratch blocks, 1 temporary
+    scratch = np.zeros((5,) + x_v[blocks[0]].shape if blocks else (5, 0), x.dtype)
     total = 0.0  # Python float: the block sums accumulate in float64
     # Infinite logits give inf - inf or 0 * inf = nan where PyTorch has nan, unwarned.
     with np.errstate(invalid="ignore"):
         for rows in blocks:
             x_b, y_b = x_v[rows], y_v[rows]
-            zero, sp, t = scratch[:, : len(x_b)]  # np.minimum is faster with an array
-            # softplus(-x) = -log sigma(x) = log(1 + e^{-|x|}) - min(x, 0), the stable
-            # form of chapter ``03_stable_bce``: e^{-|x|} lies in (0, 1], no overflow.
-            np.exp(np.negative(np.abs(x_b, out=sp), out=sp), out=sp)
-            np.log1p(sp, out=sp)
-            sp -= np.minimum(x_b, zero, out=t)
+            zero, lg, m, t, u = scratch[:, : len(x_b)]  # np.minimum is faster with an array
+            # log(1 + e^{-|x|}) and min(x, 0), the two parts of the stable form of chapter
+            # ``03_stable_bce``: e^{-|x|} lies in (0, 1], no overflow, and
+            # softplus(-x) = -log sigma(x) = lg - m.
+            np.exp(np.negative(np.abs(x_b, out=lg), out=lg), out=lg)
+            np.log1p(lg, out=lg)
+            np.minimum(x_b, zero, out=m)
             # 1 + (p_w - 1) y, the weight of the log sigma(x) term
             log_weight = None if pw_v is None else (pw_v[rows] - 1) * y_b + 1
             if need_loss:
-                # PyTorch's order, L = (1 - y) x + (1 + (p_w - 1) y) softplus(-x): at
-                # x = +inf it gives inf for y < 1 and nan (0 * inf) for y = 1; at
-                # x = -inf, -inf + inf = nan, as PyTorch does.
+                # L = (x - m)(1 - y) - p_w y m + (1 + (p_w - 1) y) lg. Where x >= 0 only
+                # the first and last terms remain, where x < 0 only the last two: every
+                # term is >= 0 for y in [0, 1] and p_w >= 0, so nothing cancels and a hard
+                # label keeps its tiny loss (y = 0, x << 0 gives exactly lg ~ e^x). PyTorch's
+                # (1 - y) x + lw softplus(-x) subtracts two numbers of size |x| there.
+                # The products keep PyTorch's values at infinite logits: x = +inf gives
+                # inf (1 - y), so inf for y < 1 and nan for y = 1; x = -inf gives
+                # x - m = -inf + inf = nan for every y.
                 loss = losses[rows] if keep_losses else t
-                np.subtract(1, y_b, out=loss)
-                loss *= x_b
-                loss += sp if log_weight is None else sp * log_weight
+                np.subtract(x_b, m, out=loss)
+                loss *= np.subtract(1, y_b, out=u)
+                if log_weight is None:
+                    loss -= np.multiply(y_b, m, out=u)
+                    loss += lg
+                else:
+                    loss -= np.multiply(pw_v[rows] * y_b, m, out=u)
+                    loss += np.multiply(log_weight, lg, out=u)
                 if w_v is not None:
                     loss *= w_v[rows]
                 if not keep_losses:
                     total += float(loss.sum())
             if need_grad:
-                # sigma(x) = exp(-softplus(-x)), accurate even where it is tiny; the
-                # gradient is (1 + (p_w - 1) y) sigma(x) - p_w y.
+                # sigma(x) = exp(m - lg), accurate even where it is tiny; the gradient
+                # is (1 + (p_w - 1) y) sigma(x) - p_w y.
                 g = grad[rows]
-                np.exp(np.negative(sp, out=g), out=g)
+                np.exp(np.subtract(m, lg, out=g), out=g)
                 if log_weight is None:
                     g -= y_b
                 else:
                     g *= log_weight
-                    g -= np.multiply(pw_v[rows], y_b, out=t)
+                    g -= np.multiply(pw_v[rows], y_b, out=u)
                 if w_v is not None:
                     g *= w_v[rows]
                 if factor != 1:
@@ -315,8 +327,8 @@ def binary_cross_entropy_with_logits(x, y, weight=None, pos_weight=None, reducti
 
     .. math::
 
-        L = w\,\bigl[(1 - y)\, x + (1 + (p_w - 1)\, y)\,
-            \bigl(\log(1 + e^{-|x|}) + \max(-x, 0)\bigr)\bigr],
+        L = w\,\bigl[(x - m)(1 - y) - p_w\, y\, m + (1 + (p_w - 1)\, y) \log(1 + e^{-|x|})\bigr],
+        \qquad m = \min(x, 0),
 
     which for ``pos_weight = None`` (:math:`p_w = 1`) is
     :math:`w\,[\max(x, 0) - x y + \log(1 + e^{-|x|})]`; the gradient is
@@ -329,10 +341,17 @@ def binary_cross_entropy_with_logits(x, y, weight=None, pos_weight=None, reducti
     ``pos_weight`` multiplies the loss of the positive label only: ``p_w > 1`` raises
     recall. The mean reduction averages over all ``N`` elements.
 
-    Infinite logits follow PyTorch, which evaluates the first form term by term: at
-    ``x = +inf`` the loss is ``inf`` for ``y < 1`` and ``nan`` for ``y = 1`` (the
-    ``0 * inf`` of :math:`(1 - y)\, x`); at ``x = -inf`` it is ``nan`` for every ``y``
-    (``-inf + inf``). The gradient stays finite there: :math:`\sigma(\pm\infty)` is 1 or 0.
+    No term of the loss is negative (for ``y`` in ``[0, 1]`` and ``p_w >= 0``), so
+    nothing cancels: a hard label keeps a tiny loss to a few ulps (``y = 0`` at
+    ``x = -30`` costs ``log(1 + e^{-30})``, about ``9.4e-14``). PyTorch's arrangement
+    :math:`(1 - y)\, x - (1 + (p_w - 1)\, y) \log \sigma(x)` is the same function but
+    subtracts two numbers of size ``|x|`` there and returns 0 from ``x = -14.56`` in
+    float32 (``-33.28`` in float64).
+
+    Infinite logits give PyTorch's values: at ``x = +inf`` the loss is ``inf`` for
+    ``y < 1`` and ``nan`` for ``y = 1`` (the ``inf * 0`` of :math:`(x - m)(1 - y)`); at
+    ``x = -inf`` it is ``nan`` for every ``y`` (:math:`x - m = -\infty + \infty`). The
+    gradient stays finite there: :math:`\sigma(\pm\infty)` is 1 or 0.
 
     Args:
         x: logits (the ``z`` of chapter ``02_logistic_regression``), any shape.
@@ -360,6 +379,9 @@ def binary_cross_entropy_with_logits(x, y, weight=None, pos_weight=None, reducti
         [1.2693e-01 3.1326e-01 1.0000e+03]
         >>> print(binary_cross_entropy_with_logits(x[:2], y[:2], pos_weight=3.0, reduction="none"))
         [0.3808 0.3133]
+        >>> print(binary_cross_entropy_with_logits(  # tiny losses of hard labels survive
+        ...     np.array([-30.0, 30.0]), np.array([0.0, 1.0]), reduction="none"))
+        [9.3576e-14 9.3576e-14]
         >>> inf = np.inf  # PyTorch's values at infinite logits
         >>> print(binary_cross_entropy_with_logits(
         ...     np.array([inf, inf, -inf]), np.array([0.0, 1.0, 1.0]), reduction="none"))
