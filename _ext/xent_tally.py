@@ -210,19 +210,22 @@ def _resolve_tallies(app, doctree, fromdocname: str) -> None:
             "", "", internal=True, refuri=app.builder.get_relative_uri(fromdocname, docname)
         )
         link += [child.deepcopy() for child in title.children] if title else [nodes.Text(docname)]
-        rows.append([link, nodes.Text(str(proved)), nodes.Text(str(tested)), refuted])
+        rows.append((link, proved, tested, refuted))
+    # The refuted column appears only when a page shows refuted steps (the errata do).
     header = ["Chapter", "Steps proved for every size", "Steps tested"]
     if refuted_total:
         header.append("Steps refuted")
-        rows = [row[:3] + [nodes.Text(str(row[3]))] for row in rows]
-    else:
-        rows = [row[:3] for row in rows]
+    cells = [
+        [link] + [nodes.Text(str(n)) for n in counts[: len(header) - 1]]
+        for link, *counts in rows
+    ]
     total = f"{proved_total} steps proved for every size, {tested_total} tested"
     if refuted_total:
         total += f", {refuted_total} refuted"
     summary = nodes.paragraph("", "", nodes.strong("", total), classes=["xent-tally-total"])
     for node in placeholders:
-        node.replace_self([_table(rows, header), summary.deepcopy()])
+        fresh = [[cell.deepcopy() for cell in row] for row in cells]
+        node.replace_self([_table(fresh, header), summary.deepcopy()])
 
 
 def _purge(app, env, docname: str) -> None:
