@@ -6,7 +6,8 @@ example per column, and ``y`` has shape ``(m,)`` holding integer class labels. T
 chapters is reproducible.
 
 - :func:`make_blobs`: two overlapping Gaussian clouds, a binary problem that no line
-  separates perfectly, so logistic regression has a finite best fit (chapters 1 and 7).
+  separates perfectly, so logistic regression has a finite best fit (chapters
+  ``02_logistic_regression`` and ``08_curvature``).
 - :func:`make_spiral`: interleaved spiral arms, one per class, that no linear model can
   fit but a small ReLU network can (part III).
 """

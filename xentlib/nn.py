@@ -6,8 +6,9 @@ row per unit. The losses and their gradients with respect to the logits come fro
 :mod:`xentlib.binary` and :mod:`xentlib.categorical`; this module only adds the
 layers in front of them and the chain rule back through those layers.
 
-Chapter 1 trains :class:`LogisticRegression`; chapter 6 derives the backward pass of
-:class:`MLP`; chapter 7 uses :meth:`LogisticRegression.hessian` for Newton's method.
+Chapter ``02_logistic_regression`` trains :class:`LogisticRegression`; chapter
+``07_backprop_mlp`` derives the backward pass of :class:`MLP`; chapter ``08_curvature``
+uses :meth:`LogisticRegression.hessian` for Newton's method.
 """
 
 import numbers
@@ -47,7 +48,7 @@ def _make_rng(rng):
 def relu(z):
     """Rectified linear unit, ``max(z, 0)`` elementwise.
 
-    The hidden activation of :class:`MLP` (chapter 6).
+    The hidden activation of :class:`MLP` (chapter ``07_backprop_mlp``).
 
     .. math:: \\mathrm{relu}(z) = \\max(z, 0)
 
@@ -72,7 +73,7 @@ def relu_grad(z):
 
     ReLU has no derivative at ``z = 0``; any value in ``[0, 1]`` is a valid
     subgradient. xentlib picks 0, the value PyTorch's autograd uses, so that the
-    gradients of :class:`MLP` match PyTorch's exactly, also at ties (chapter 6).
+    gradients of :class:`MLP` match PyTorch's exactly, also at ties (chapter ``07_backprop_mlp``).
 
     .. math:: \\mathrm{relu}'(z) = 1 \\text{ if } z > 0 \\text{ else } 0
 
@@ -95,7 +96,7 @@ def relu_grad(z):
 class LogisticRegression:
     """Binary logistic regression ``a = sigmoid(w x + b)`` trained with mean BCE.
 
-    The model of chapter 1; chapter 7 compares its gradient descent with Newton's
+    The model of chapter ``02_logistic_regression``; chapter ``08_curvature`` compares its gradient descent with Newton's
     method using :meth:`hessian`.
 
     .. math::
@@ -208,7 +209,7 @@ class LogisticRegression:
 
         .. math:: H = \\frac{1}{m} \\tilde X \\operatorname{diag}\\bigl(a (1 - a)\\bigr) \\tilde X^\\top,
 
-        a positive semi-definite matrix that does not depend on the labels (chapter 7):
+        a positive semi-definite matrix that does not depend on the labels (chapter ``08_curvature``):
         the loss is convex in ``theta``.
 
         Args:
@@ -235,7 +236,7 @@ class LogisticRegression:
 class MLP:
     """A multilayer perceptron: ReLU hidden layers, softmax output, cross-entropy loss.
 
-    The network of chapter 6. For ``layer_sizes = [n, h_1, ..., C]`` and ``l = 1..L``:
+    The network of chapter ``07_backprop_mlp``. For ``layer_sizes = [n, h_1, ..., C]`` and ``l = 1..L``:
 
     .. math::
 
@@ -329,7 +330,7 @@ class MLP:
         """Gradients of all parameters, given ``delta^L = dJ/dz^L`` of shape ``(C, m)``.
 
         Uses the cache of the last :meth:`forward` (or :meth:`logits`) call and the four
-        backprop equations of chapter 6, for ``l = L, ..., 1``:
+        backprop equations of chapter ``07_backprop_mlp``, for ``l = L, ..., 1``:
 
         .. math::
 
@@ -397,7 +398,7 @@ class MLP:
 def sgd_step(params, grads, lr):
     """One step of plain gradient descent, in place: ``p -= lr * grad`` for every name.
 
-    Used by chapters 1 and 6. The update happens in the arrays of ``params``, so passing
+    Used by chapters ``02_logistic_regression`` and ``07_backprop_mlp``. The update happens in the arrays of ``params``, so passing
     ``model.params()`` trains the model.
 
     .. math:: \\theta \\leftarrow \\theta - \\eta \\, \\frac{\\partial J}{\\partial \\theta}
