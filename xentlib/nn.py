@@ -73,7 +73,8 @@ def relu_grad(z):
 
     ReLU has no derivative at ``z = 0``; any value in ``[0, 1]`` is a valid
     subgradient. xentlib picks 0, the value PyTorch's autograd uses, so that the
-    gradients of :class:`MLP` match PyTorch's exactly, also at ties (chapter ``07_backprop_mlp``).
+    gradients of :class:`MLP` match PyTorch's exactly, also at ties (chapter
+    ``07_backprop_mlp``).
 
     .. math:: \\mathrm{relu}'(z) = 1 \\text{ if } z > 0 \\text{ else } 0
 
@@ -96,7 +97,8 @@ def relu_grad(z):
 class LogisticRegression:
     """Binary logistic regression ``a = sigmoid(w x + b)`` trained with mean BCE.
 
-    The model of chapter ``02_logistic_regression``; chapter ``08_curvature`` compares its gradient descent with Newton's
+    The model of chapter ``02_logistic_regression``; chapter ``08_curvature`` compares
+    its gradient descent with Newton's
     method using :meth:`hessian`.
 
     .. math::
@@ -209,7 +211,8 @@ class LogisticRegression:
 
         .. math:: H = \\frac{1}{m} \\tilde X \\operatorname{diag}\\bigl(a (1 - a)\\bigr) \\tilde X^\\top,
 
-        a positive semi-definite matrix that does not depend on the labels (chapter ``08_curvature``):
+        a positive semi-definite matrix that does not depend on the labels (chapter
+        ``08_curvature``):
         the loss is convex in ``theta``.
 
         Args:
@@ -236,7 +239,8 @@ class LogisticRegression:
 class MLP:
     """A multilayer perceptron: ReLU hidden layers, softmax output, cross-entropy loss.
 
-    The network of chapter ``07_backprop_mlp``. For ``layer_sizes = [n, h_1, ..., C]`` and ``l = 1..L``:
+    The network of chapter ``07_backprop_mlp``. For ``layer_sizes = [n, h_1, ..., C]``
+    and ``l = 1..L``:
 
     .. math::
 
@@ -398,7 +402,8 @@ class MLP:
 def sgd_step(params, grads, lr):
     """One step of plain gradient descent, in place: ``p -= lr * grad`` for every name.
 
-    Used by chapters ``02_logistic_regression`` and ``07_backprop_mlp``. The update happens in the arrays of ``params``, so passing
+    Used by chapters ``02_logistic_regression`` and ``07_backprop_mlp``. The update
+    happens in the arrays of ``params``, so passing
     ``model.params()`` trains the model.
 
     .. math:: \\theta \\leftarrow \\theta - \\eta \\, \\frac{\\partial J}{\\partial \\theta}
