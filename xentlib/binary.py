@@ -254,14 +254,14 @@ def _logits_value_and_grad(x, y, weight, pos_weight, reduction, need_loss, need_
     losses = np.empty(x_v.shape, x.dtype) if keep_losses else None
     grad = np.empty(x_v.shape, x.dtype) if need_grad else None
     factor = x.dtype.type(1 / x.size if reduction == "mean" and x.size else 1)
-    blocks = row_blocks(len(x_v), x_v[:1].nbytes, arrays=6)  # 5 scratch blocks, 1 temporary
-    scratch = np.zeros((5,) + x_v[blocks[0]].shape if blocks else (5, 0), x.dtype)
+    blocks = row_blocks(len(x_v), x_v[:1].nbytes, arrays=4)  # the 4 scratch blocks
+    scratch = np.zeros((4,) + x_v[blocks[0]].shape if blocks else (4, 0), x.dtype)
     total = 0.0  # Python float: the block sums accumulate in float64
     # Infinite logits give inf - inf or 0 * inf = nan where PyTorch has nan, unwarned.
     with np.errstate(invalid="ignore"):
         for rows in blocks:
             x_b, y_b = x_v[rows], y_v[rows]
-            zero, lg, m, t, u = scratch[:, : len(x_b)]  # np.minimum is faster with an array
+            zero, lg, m, u = scratch[:, : len(x_b)]  # np.minimum is faster with an array
             # log(1 + e^{-|x|}) and min(x, 0), the two parts of the stable form of chapter
             # ``03_stable_bce``: e^{-|x|} lies in (0, 1], no overflow, and
             # softplus(-x) = -log sigma(x) = lg - m.
@@ -270,29 +270,7 @@ def _logits_value_and_grad(x, y, weight, pos_weight, reduction, need_loss, need_
             np.minimum(x_b, zero, out=m)
             # 1 + (p_w - 1) y, the weight of the log sigma(x) term
             log_weight = None if pw_v is None else (pw_v[rows] - 1) * y_b + 1
-            if need_loss:
-                # L = (x - m)(1 - y) - p_w y m + (1 + (p_w - 1) y) lg. Where x >= 0 only
-                # the first and last terms remain, where x < 0 only the last two: every
-                # term is >= 0 for y in [0, 1] and p_w >= 0, so nothing cancels and a hard
-                # label keeps its tiny loss (y = 0, x << 0 gives exactly lg ~ e^x). PyTorch's
-                # (1 - y) x + lw softplus(-x) subtracts two numbers of size |x| there.
-                # The products keep PyTorch's values at infinite logits: x = +inf gives
-                # inf (1 - y), so inf for y < 1 and nan for y = 1; x = -inf gives
-                # x - m = -inf + inf = nan for every y.
-                loss = losses[rows] if keep_losses else t
-                np.subtract(x_b, m, out=loss)
-                loss *= np.subtract(1, y_b, out=u)
-                if log_weight is None:
-                    loss -= np.multiply(y_b, m, out=u)
-                    loss += lg
-                else:
-                    loss -= np.multiply(pw_v[rows] * y_b, m, out=u)
-                    loss += np.multiply(log_weight, lg, out=u)
-                if w_v is not None:
-                    loss *= w_v[rows]
-                if not keep_losses:
-                    total += float(loss.sum())
-            if need_grad:
+            if need_grad:  # first: the loss overwrites lg and m
                 # sigma(x) = exp(m - lg), accurate even where it is tiny; the gradient
                 # is (1 + (p_w - 1) y) sigma(x) - p_w y.
                 g = grad[rows]
@@ -306,6 +284,25 @@ def _logits_value_and_grad(x, y, weight, pos_weight, reduction, need_loss, need_
                     g *= w_v[rows]
                 if factor != 1:
                     g *= factor
+            if need_loss:
+                # L = (x - m)(1 - y) - p_w y m + (1 + (p_w - 1) y) lg. Where x >= 0 only
+                # the first and last terms remain, where x < 0 only the last two: every
+                # term is >= 0 for y in [0, 1] and p_w >= 0, so nothing cancels and a hard
+                # label keeps its tiny loss (y = 0, x << 0 gives exactly lg ~ e^x). PyTorch's
+                # (1 - y) x + lw softplus(-x) subtracts two numbers of size |x| there.
+                # The products keep PyTorch's values at infinite logits: x = +inf gives
+                # inf (1 - y), so inf for y < 1 and nan for y = 1; x = -inf gives
+                # x - m = -inf + inf = nan for every y.
+                if log_weight is not None:
+                    lg *= log_weight
+                lg -= np.multiply(y_b if pw_v is None else pw_v[rows] * y_b, m, out=u)
+                relu = np.subtract(x_b, m, out=m)  # max(x, 0), but nan at x = -inf
+                relu *= np.subtract(1, y_b, out=u)
+                loss = np.add(lg, relu, out=losses[rows] if keep_losses else lg)
+                if w_v is not None:
+                    loss *= w_v[rows]
+                if not keep_losses:
+                    total += float(loss.sum())
     loss = None
     if need_loss:
         if keep_losses:
