@@ -439,8 +439,8 @@ def binary_cross_entropy_with_logits_value_and_grad(
 ):
     r"""Loss and gradient of :func:`binary_cross_entropy_with_logits` in one pass.
 
-    Use it in a training loop: the single ``exp(-|x|)`` feeds both the softplus of the
-    loss and the sigmoid of the gradient. Formulas as in
+    Use it in a training loop: the single ``exp(-|x|)`` feeds both the
+    ``log(1 + e^{-|x|})`` of the loss and the sigmoid of the gradient. Formulas as in
     :func:`binary_cross_entropy_with_logits` (chapter ``03_stable_bce``).
 
     Args:
