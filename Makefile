@@ -61,7 +61,7 @@ lab: $(STAMP)
 normalize: $(STAMP)
 	$(BIN)/python tools/normalize_notebooks.py
 
-## make bench: time xentlib against PyTorch (install torch==2.13.0 first) and plain NumPy
+## make bench: time every loss path and softmax_vjp against PyTorch (install torch==2.13.0 first)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_cross_entropy.py
 
