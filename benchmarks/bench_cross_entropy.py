@@ -37,6 +37,7 @@ This is a measurement, not a test: it asserts agreement, never a time.
 
 import argparse
 import gc
+import importlib.metadata
 import json
 import os
 import platform
@@ -53,6 +54,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 import xentlib as xl  # noqa: E402
+from xentlib import _compiled  # noqa: E402
 
 try:
     import torch
@@ -235,6 +237,12 @@ def main():
 
     print(f"NumPy {np.__version__}, Python {platform.python_version()}, {platform.machine()}, "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+    probe = np.empty((1, _compiled.MIN_SIZE))
+    if _compiled.kernel("softmax_vjp_rows", probe, probe, probe) is not None:
+        print(f"Numba {importlib.metadata.version('numba')}: softmax_vjp runs its compiled loop")
+    else:
+        print("softmax_vjp runs its NumPy passes (Numba is not installed, or "
+              "XENTLIB_NUMPY_ONLY is set): pip install 'xentlib[fast]' for the compiled loop")
     if torch is None:
         print("PyTorch is not installed: its columns show '-' (pip install torch==2.13.0).")
     else:

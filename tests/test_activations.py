@@ -431,3 +431,9 @@ def test_jacobian_and_vjp_reject_bad_shapes():
         softmax_vjp(np.full((2, 3), 1 / 3), np.ones(3))
     with pytest.raises(TypeError, match="g must be a real"):
         softmax_vjp(np.full(3, 1 / 3), np.array(["x", "y", "z"]))
+
+
+def test_vjp_of_empty_rows_and_of_no_classes_is_empty():
+    for shape in [(3, 0), (0, 4), (2, 0, 5)]:
+        out = softmax_vjp(np.ones(shape), np.ones(shape))
+        assert out.shape == shape and out.dtype == np.float64
