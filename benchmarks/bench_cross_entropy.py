@@ -5,6 +5,7 @@ Run from the repository root (``make bench`` does this):
     python benchmarks/bench_cross_entropy.py                 # the full table
     python benchmarks/bench_cross_entropy.py --rounds 11     # more rounds per row
     python benchmarks/bench_cross_entropy.py --only vjp      # rows whose path contains "vjp"
+    python benchmarks/bench_cross_entropy.py --reuse-memory  # no fresh pages for any call
 
 Each row runs one path on the same data in both libraries: the loss and its gradient
 (xentlib's ``*_value_and_grad``, PyTorch's forward then ``.backward()``), or the
@@ -61,6 +62,11 @@ try:
     import torch.nn.functional as F
 except ImportError:  # the benchmark still runs; PyTorch's columns are skipped
     torch = None
+
+# glibc's malloc settings for --reuse-memory: no block is large enough to be mapped from
+# the system on its own (and given back when freed), and the heap is never trimmed, so
+# every call after the first reuses pages the process already has.
+REUSE_MEMORY = {"MALLOC_MMAP_THRESHOLD_": str(1 << 32), "MALLOC_TRIM_THRESHOLD_": str(1 << 33)}
 
 LLM = (2048, 32000)  # a language model's vocabulary: 262 MB of float32 logits
 K_DIM = (64, 1000, 256)  # one prediction per position: classes on axis 1
@@ -226,8 +232,14 @@ def main():
     parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu")
     parser.add_argument("--rss", action="store_true",
                         help="also show xentlib's peak measured like PyTorch's (RSS)")
+    parser.add_argument("--reuse-memory", action="store_true",
+                        help="keep freed memory in the process (glibc settings), so that "
+                             "no call pays for fresh pages: compute and memory traffic only")
     parser.add_argument("--memory-worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.reuse_memory and any(os.environ.get(k) != v for k, v in REUSE_MEMORY.items()):
+        # glibc reads these when the process starts: start again with them set.
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **REUSE_MEMORY})
     if torch is not None:
         torch.set_num_threads(1)
     if args.memory_worker is not None:
@@ -235,6 +247,8 @@ def main():
         return
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
 
+    if args.reuse_memory:
+        print("Freed memory is kept for reuse (--reuse-memory): after the warm-up, no call maps fresh pages.")
     print(f"NumPy {np.__version__}, Python {platform.python_version()}, {platform.machine()}, "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     probe = np.empty((1, _compiled.MIN_SIZE))
