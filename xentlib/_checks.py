@@ -95,7 +95,7 @@ def dot_classes(g, w):
 def sum_classes(g):
     """``sum_c g[:, c, ...]`` for a block ``g`` of shape (n, C) or (n, C, D), as a product
     with a vector of ones: BLAS's matrix-vector product takes a quarter to a half of the
-    time of NumPy's reduction over axis 1, to the same rounding."""
+    time of NumPy's reduction over axis 1, with rounding errors of the same size."""
     return dot_classes(g, np.ones(g.shape[1], g.dtype))
 
 
