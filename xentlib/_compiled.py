@@ -2,8 +2,8 @@
 
 NumPy runs one loop over memory for each operation, so ``a * (g - <g, a>)`` costs three
 passes: a dot per row, a subtraction and a product. PyTorch's softmax backward runs the
-whole formula in one compiled loop per row, and on a few thousand classes the two extra
-passes are most of the time (``make bench``). With Numba installed
+whole formula in one compiled loop per row, and at a thousand classes per row the two
+extra passes are most of the time (``make bench``). With Numba installed
 (``pip install "xentlib[fast]"``), :func:`kernel` compiles the plain-Python loops below
 into machine code the first time a large array needs them; without it, it returns None
 and the caller keeps its NumPy code. The two compute the same formula and differ only in
@@ -17,9 +17,9 @@ import os
 
 import numpy as np
 
-# Below this many elements NumPy's passes stay in the first-level cache and take
-# microseconds, less than a call into compiled code saves; it also keeps the book's
-# small examples from waiting for a compilation.
+# Below this many elements (256 KiB of float32) NumPy's passes take some tens of
+# microseconds: the book's small examples keep them rather than wait up to a second for
+# a compilation that would save microseconds.
 MIN_SIZE = 1 << 16
 
 

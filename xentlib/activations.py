@@ -367,7 +367,7 @@ def softmax_vjp(a, g):
     a_rows, g_rows = a.reshape(rows_shape), g.reshape(rows_shape)
     out = np.empty(rows_shape, np.result_type(a, g))
     one_pass = kernel("softmax_vjp_rows", a_rows, g_rows, out)
-    if one_pass is not None:  # the loop below, compiled: one pass over each row
+    if one_pass is not None:  # softmax_vjp_rows: the formula below, one compiled pass per row
         one_pass(a_rows, g_rows, out)
         return out.reshape(a.shape)
     # Block by block, into the result itself: a dot per row, a subtraction and a
