@@ -5,7 +5,7 @@
 #   make lab LAB_ARGS="--port 8890 --no-browser"
 
 PYTHON   ?= python3
-VENV     := .venv
+VENV     ?= .venv
 BIN      := $(VENV)/bin
 STAMP    := $(VENV)/.installed
 JOBS     ?= 2
@@ -19,13 +19,14 @@ ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 # BLAS spends more time synchronising than multiplying.
 export OPENBLAS_NUM_THREADS ?= 1
 
-# The pins in requirements.txt and constraints.txt are for Python 3.10 and 3.11.
+# The pins in requirements.txt and constraints.txt are for Python 3.10 to 3.14
+# (tools/check_pins.py checks that each resolves to wheels there).
 define CHECK_PYTHON
 import sys
 v = sys.version_info[:2]
-if not (3, 10) <= v <= (3, 11):
-    sys.exit(f"Python {v[0]}.{v[1]}: the pinned requirements are for Python 3.10 and 3.11; "
-             "choose one with make PYTHON=python3.11 (or python3.10)")
+if not (3, 10) <= v <= (3, 14):
+    sys.exit(f"Python {v[0]}.{v[1]}: the pinned requirements are for Python 3.10 to 3.14; "
+             "choose one with make PYTHON=python3.13 (or python3.10, ..., python3.14)")
 endef
 export CHECK_PYTHON
 

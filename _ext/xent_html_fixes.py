@@ -1,10 +1,13 @@
 """Page fixes for the book's HTML.
 
 * static/xent.css and static/xent.js, on every page: working sidebar buttons on
-  phones and desktops, formulas, tables and outputs that scroll inside their own
-  box with a visible cue instead of pushing the page sideways, wrapping code and
-  inline literals, button groups for slider-figure choices, search results
-  without raw TeX, print that never clips.
+  phones and desktops, display formulas as wide as the column (MathJax 4 breaks
+  them there, see _config.yml), tables, code and outputs that scroll inside their
+  own box with a visible cue instead of pushing the page sideways (code keeps its
+  indentation), derivation chains, verdict marks, exercise boxes and slider
+  figures designed for the light and the dark colour scheme, solution bars that
+  open their solution, search results without raw TeX, a print stylesheet (no
+  controls, nothing clipped, titles kept with what follows).
 * One copy of each inline script (below).
 
 Sphinx 7 adds an inline script registered after the builder starts twice (once with

@@ -1,6 +1,7 @@
 """Tests of xentlib.binary against hand computation, finite differences and PyTorch."""
 
 import math
+import warnings
 
 import mpmath
 import numpy as np
@@ -197,6 +198,61 @@ def test_empty_input_follows_torch_conventions():
     assert np.isnan(binary_cross_entropy_with_logits(empty, empty))
     assert binary_cross_entropy_grad(empty, empty).shape == (0,)
     assert binary_cross_entropy_with_logits_grad(empty, empty).shape == (0,)
+
+
+@pytest.mark.parametrize("shape", [(3, 0), (0, 4), (2, 0, 5)])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_with_logits_of_an_empty_axis_follows_torch(shape, weighted):
+    """An empty class axis (N, 0) gives what PyTorch gives: nan for the mean, 0 for the
+    sum, empty losses and an empty gradient, without a warning."""
+    x = np.zeros(shape)
+    weight = np.ones(shape[1:]) if weighted else None
+    extra = {"weight": weight, "pos_weight": weight}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for fn, args in ((binary_cross_entropy_with_logits_value_and_grad, extra),
+                         (binary_cross_entropy_value_and_grad, {"weight": weight})):
+            mean, grad = fn(x, x, reduction="mean", **args)
+            assert np.isnan(mean) and grad.shape == shape
+            total_loss, grad = fn(x, x, reduction="sum", **args)
+            assert total_loss == 0 and grad.shape == shape
+            losses, grad = fn(x, x, reduction="none", **args)
+            assert losses.shape == shape and grad.shape == shape
+        assert np.isnan(binary_cross_entropy_with_logits(x, x, **extra))
+        assert binary_cross_entropy_with_logits_grad(x, x, **extra).shape == shape
+    torch = pytest.importorskip("torch")
+    t = torch.zeros(shape, dtype=torch.float64)
+    assert torch.isnan(torch.nn.functional.binary_cross_entropy_with_logits(t, t))
+    assert torch.nn.functional.binary_cross_entropy_with_logits(t, t, reduction="sum") == 0
+
+
+def test_float16_inputs_are_computed_in_float32_and_match_torch():
+    rng = np.random.default_rng(3)
+    x = rng.normal(0, 3, (4, 5)).astype(np.float16)
+    y = rng.uniform(0, 1, (4, 5)).astype(np.float16)
+    p = rng.uniform(0.02, 0.98, (4, 5)).astype(np.float16)
+    for reduction in REDUCTIONS:
+        for fn, first in ((binary_cross_entropy_with_logits_value_and_grad, x),
+                          (binary_cross_entropy_value_and_grad, p)):
+            loss, grad = fn(first, y, reduction=reduction)
+            assert np.asarray(loss).dtype == np.float16 and grad.dtype == np.float16
+            # One rounding of the float32 result: within half a float16 ulp of it.
+            loss32, grad32 = fn(first.astype(np.float32), y.astype(np.float32),
+                                reduction=reduction)
+            np.testing.assert_array_equal(loss, np.asarray(loss32).astype(np.float16))
+            np.testing.assert_array_equal(grad, grad32.astype(np.float16))
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    for reduction in REDUCTIONS:
+        for fn, torch_fn, first in (
+                (binary_cross_entropy_with_logits_value_and_grad,
+                 F.binary_cross_entropy_with_logits, x),
+                (binary_cross_entropy_value_and_grad, F.binary_cross_entropy, p)):
+            loss, grad = fn(first, y, reduction=reduction)
+            t_loss, t_grad = _torch_bce(torch, torch_fn, first, y, reduction)
+            assert t_loss.dtype == np.float16  # PyTorch keeps float16 too
+            np.testing.assert_allclose(np.float64(loss), np.float64(t_loss), rtol=4e-3, atol=1e-3)
+            np.testing.assert_allclose(np.float64(grad), np.float64(t_grad), rtol=4e-3, atol=1e-3)
 
 
 # ---------------------------------------------------------------- finite differences
@@ -472,7 +528,7 @@ def test_bad_reduction_raises(reduction):
 
 
 def test_non_numeric_arguments_raise_type_error():
-    with pytest.raises(TypeError, match="p must be a real float32 or float64 array"):
+    with pytest.raises(TypeError, match="p must be a real float16, float32 or float64 array"):
         binary_cross_entropy(np.array(["a"]), np.ones(1))
     with pytest.raises(TypeError, match="y must be a real"):
         binary_cross_entropy_with_logits(np.zeros(1), np.array(["1"]))

@@ -487,10 +487,76 @@ def test_other_bad_arguments_raise():
         cross_entropy(np.float64(1.0), 0)
     with pytest.raises(ValueError, match="at least one class"):
         cross_entropy(np.zeros((3, 0)), k)
-    with pytest.raises(TypeError, match="logits must be a real float32 or float64 array"):
+    with pytest.raises(TypeError, match="logits must be a real float16, float32 or float64 "
+                       "array .*got dtype complex128"):
         cross_entropy(Z.astype(complex), k)
-    with pytest.raises(TypeError, match="logits must be a real float32 or float64 array"):
-        cross_entropy(Z.astype(np.float16), k)
+    if np.dtype(np.longdouble).itemsize > 8:  # extended precision (x86 Linux), not a double
+        long = np.dtype(np.longdouble).name
+        with pytest.raises(TypeError, match=f"logits must be a real .*got dtype {long}"):
+            cross_entropy(Z.astype(np.longdouble), k)
+        with pytest.raises(TypeError, match=f"target must be a real .*got dtype {long}"):
+            cross_entropy(Z, np.full((3, 4), 0.25, np.longdouble))
+    with pytest.raises(ValueError, match="ignore_index must fit in int64"):
+        cross_entropy(Z, k, ignore_index=2**63)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint32, np.uint64, np.int8])
+def test_unsigned_class_indices_are_indices_like_any_integer(dtype):
+    rng = np.random.default_rng(5)
+    z = rng.normal(size=(5, 4))
+    k = np.array([3, 0, 2, 2, 1])
+    expected = cross_entropy_value_and_grad(z, k, ignore_index=2, reduction="sum")
+    got = cross_entropy_value_and_grad(z, k.astype(dtype), ignore_index=2, reduction="sum")
+    assert got[0] == expected[0]
+    np.testing.assert_array_equal(got[1], expected[1])
+    assert cross_entropy(z, k.astype(dtype)) == cross_entropy(z, k)
+    np.testing.assert_array_equal(cross_entropy_grad(z, k.astype(dtype)), cross_entropy_grad(z, k))
+    with pytest.raises(ValueError, match="class index 4 out of range for C = 4"):
+        cross_entropy_grad(z, np.array([3, 0, 4, 2, 1], dtype))
+
+
+def test_float16_logits_give_float16_results_like_torch():
+    """The example of PyTorch 2.13 on the CPU: float16 zeros (2, 3) with targets [0, 2]
+    give log 3 = 1.0986 in float16."""
+    z = np.zeros((2, 3), np.float16)
+    losses = cross_entropy(z, np.array([0, 2]), reduction="none")
+    assert losses.dtype == np.float16
+    np.testing.assert_array_equal(losses, np.float16(np.log(3)))
+    rng = np.random.default_rng(6)
+    z = rng.normal(0, 4, (6, 5)).astype(np.float16)
+    k = np.array([0, 4, 1, 1, 3, -100])
+    p = rng.dirichlet(np.ones(5), 6).astype(np.float16)
+    for target, options in ((k, {"label_smoothing": 0.1}), (k, {"weight": np.arange(1.0, 6.0)}),
+                            (p, {})):
+        for reduction in ("none", "mean", "sum"):
+            loss, grad = cross_entropy_value_and_grad(z, target, reduction=reduction, **options)
+            assert np.asarray(loss).dtype == np.float16 and grad.dtype == np.float16
+            # computed in float32, rounded once
+            loss32, grad32 = cross_entropy_value_and_grad(
+                z.astype(np.float32), target if target is k else target.astype(np.float32),
+                reduction=reduction,
+                **{key: np.float32(v) if key == "weight" else v for key, v in options.items()})
+            np.testing.assert_array_equal(loss, np.asarray(loss32).astype(np.float16))
+            np.testing.assert_array_equal(grad, grad32.astype(np.float16))
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    assert F.cross_entropy(torch.zeros(2, 3, dtype=torch.float16),
+                           torch.tensor([0, 2])).dtype == torch.float16
+    for target, options in ((k, {"label_smoothing": 0.1}), (k, {"weight": np.arange(1.0, 6.0)}),
+                            (p, {})):
+        for reduction in ("none", "mean", "sum"):
+            loss, grad = cross_entropy_value_and_grad(z, target, reduction=reduction, **options)
+            t = torch.from_numpy(z.astype(np.float16)).requires_grad_(True)
+            t_options = {key: torch.from_numpy(v).to(torch.float16) if key == "weight" else v
+                         for key, v in options.items()}
+            t_loss = F.cross_entropy(t, torch.from_numpy(target), reduction=reduction,
+                                     **t_options)
+            t_loss.sum().backward()
+            assert t_loss.dtype == torch.float16
+            np.testing.assert_allclose(np.float64(loss), t_loss.detach().double().numpy(),
+                                       rtol=4e-3, atol=2e-3)
+            np.testing.assert_allclose(np.float64(grad), t.grad.double().numpy(),
+                                       rtol=4e-3, atol=2e-3)
 
 
 def test_module_and_function_names_are_distinct():

@@ -73,7 +73,7 @@ def test_numerical_grad_rejects_bad_arguments():
         numerical_grad(lambda v: v * 2, np.ones(2))
     with pytest.raises(ValueError, match="eps must be positive, got 0"):
         numerical_grad(np.sum, np.ones(2), eps=0)
-    with pytest.raises(TypeError, match="x must be a real float32 or float64 array"):
+    with pytest.raises(TypeError, match="x must be a real float16, float32 or float64 array"):
         numerical_grad(np.sum, np.array(["a"]))
 
 

@@ -90,6 +90,7 @@ def parse(static_html):
 
 
 def png_pixels(data: bytes) -> np.ndarray:
+    """The RGB pixels of an encoded image (a PNG, or a slider frame's WebP)."""
     return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
 
 
@@ -251,6 +252,9 @@ def test_static_html_has_one_frame_per_state_in_grid_order(color_figure):
     assert len(data["index"]) == 17 * 2
     # Every state has its own colour, so no two frames coincide.
     assert len(data["frames"]) == 17 * 2
+    # Lossless WebP frames, named so for the page's script.
+    assert data["mime"] == "image/webp"
+    assert all(base64.b64decode(f)[8:16] == b"WEBPVP8L" for f in data["frames"])
     for flat, (z, y) in enumerate(itertools.product(sf.grids[0], sf.grids[1])):
         frame = base64.b64decode(data["frames"][data["index"][flat]])
         pixels = png_pixels(frame)
@@ -262,7 +266,7 @@ def test_static_html_shows_the_default_state_without_javascript(color_figure):
     sf = color_figure
     parser, data = parse(sf.static_html())
     (img,) = parser.imgs
-    assert img["src"].startswith("data:image/png;base64,")
+    assert img["src"].startswith("data:image/webp;base64,")
     shown = png_pixels(base64.b64decode(img["src"].split(",", 1)[1]))
     np.testing.assert_allclose(
         shown.reshape(-1, 3).mean(axis=0), 255 * np.array([10 / 16, 0.5, 0.25]), atol=1.5
@@ -370,7 +374,7 @@ def test_labels_with_an_unmatched_dollar_are_rejected(label, words):
 
 @pytest.mark.parametrize("width", [3.0, 6.0, 7.0, 7.5])
 def test_tick_labels_are_legible_on_a_phone(width):
-    """Tick labels at least 11 px tall when the figure is shrunk to a 358 px column."""
+    """Tick labels at least 12 px tall when the figure is shrunk to a 358 px column."""
     seen = {}
 
     def plot(fig, z):
@@ -388,8 +392,8 @@ def test_tick_labels_are_legible_on_a_phone(width):
     sf = slider_figure(plot, z=Slider(0, 1), figsize=(width, 2))
     sf.frames()
     shown_px = seen["size_pt"] * seen["dpi"] / 72 * min(1.0, 358 / seen["width_px"])
-    assert shown_px >= 11 - 0.05
-    assert seen["size_pt"] >= 10
+    assert shown_px >= 12 - 0.05
+    assert seen["size_pt"] >= 11
     assert seen["title_pt"] == seen["size_pt"]
     # The live widget draws with the same sizes, and the caller's settings are left alone.
     seen.clear()
@@ -479,3 +483,37 @@ def test_live_choices_are_buttons_up_to_eight_options_and_labels_keep_their_tex(
 
 def test_is_a_slider_figure(color_figure):
     assert isinstance(color_figure, SliderFigure)
+
+
+def test_book_figures_are_svg_with_text_legible_on_a_phone():
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from xentlib.interactive import book_figures, phone_font_size
+
+    from IPython.core.interactiveshell import InteractiveShell
+    from matplotlib.figure import Figure
+
+    shell = InteractiveShell.instance()
+    formatters = shell.display_formatter.formatters
+    with matplotlib.rc_context():
+        book_figures(width=7.0)
+        # the inline backend now shows a figure as SVG, not as PNG
+        assert formatters["image/svg+xml"].lookup_by_type(Figure)
+        with pytest.raises(KeyError):
+            formatters["image/png"].lookup_by_type(Figure)
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [0, 1])
+        ax.set_title("t")
+        fig.canvas.draw()
+        width_pt = fig.get_figwidth() * 72
+        tick_pt = ax.xaxis.get_ticklabels()[0].get_fontsize()
+        # shown in a 358 px phone column, text is at least 12 px tall
+        assert tick_pt * 358 / width_pt >= 12 - 0.05
+        assert ax.title.get_fontsize() == tick_pt
+        plt.close(fig)
+    assert phone_font_size(1.0) == 11.0  # a narrow figure shown at its own size
+    with pytest.raises(ValueError, match="positive number of inches"):
+        phone_font_size(0)
+    with pytest.raises(ValueError, match="aspect must be positive"):
+        book_figures(aspect=-1)

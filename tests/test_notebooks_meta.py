@@ -132,6 +132,52 @@ def test_solution_code_cells_are_folded_in_jupyterlab():
     assert "jupyter" not in code[2].metadata
 
 
+AUTHORING = """\
+z = sp.Symbol("z", real=True)
+d = xs.Derivation(r"\\sigma'(z)", sp.Derivative(xs.sigmoid(z), z), name="slope",
+                  display=r"\\frac{d}{dz} \\sigma(z)")
+d.step(xs.sigmoid(z) * (1 - xs.sigmoid(z)), "quotient rule", display=r"\\sigma(1 - \\sigma)")
+d
+"""
+
+
+@pytest.mark.parametrize(
+    "source, authoring",
+    [
+        (AUTHORING, True),
+        # a `.step(...)` chain as the last expression shows the chain too
+        (AUTHORING.replace("\nd\n", "\nd.step(z, 'again')\n"), True),
+        # a derivation displayed, then something printed: the code stays open
+        (AUTHORING.replace("\nd\n", "\ndisplay(d)\nprint(d.ok)\n"), False),
+        (AUTHORING.replace("\nd\n", "\nd.ok\n"), False),  # shows a value, not the chain
+        (AUTHORING.replace("\nd\n", "\nx = 1\n"), False),  # shows nothing
+        ("x = f(1)\nx\n", False),  # no derivation at all
+        ("%timeit xs.Derivation('L', z)\n", False),  # a magic: not plain Python
+    ],
+    ids=["name", "step-chain", "prints", "other-value", "no-output", "no-derivation", "magic"],
+)
+def test_derivation_authoring_cells_are_recognised(source, authoring):
+    assert normalizer.authors_only_derivations(source) is authoring
+
+
+def test_derivation_authoring_cells_fold_on_the_site_only():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(AUTHORING),
+        nbformat.v4.new_code_cell(AUTHORING.replace("\nd\n", "\nprint(d.ok)\n")),
+        nbformat.v4.new_code_cell(AUTHORING),
+    ]
+    nb.cells[2].metadata["tags"] = ["remove-input"]
+    out = normalizer.normalize(nb, URL)
+    authoring, printing, removed = out.cells[1:]
+    assert authoring.metadata["tags"] == ["hide-input"]
+    # JupyterLab keeps the source open: no jupyter.source_hidden
+    assert "jupyter" not in authoring.metadata
+    assert "tags" not in printing.metadata
+    assert removed.metadata["tags"] == ["remove-input"]
+    assert normalizer.dumps(normalizer.normalize(out, URL)) == normalizer.dumps(out)
+
+
 # A backtick fence's info string may not contain a backtick (CommonMark), so
 # ```{exercise} `log1p` matters is not a directive at all: JupyterLab shows it as raw
 # text and the site drops it or fails to pair the solution. Use :::{exercise} instead.

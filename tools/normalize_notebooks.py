@@ -19,6 +19,9 @@ and saving a chapter in Lab changes only what the learner changed:
   exercise solution (between `{solution-start}` and `{solution-end}`) are folded in
   JupyterLab (`jupyter.source_hidden` and `jupyter.outputs_hidden`), so a learner
   opens the answer on purpose, as the site's dropdown does;
+- a code cell that only authors a derivation (builds an `xs.Derivation`, prints
+  nothing, and ends by showing the chain) is tagged `hide-input`: the site folds its
+  source behind "Show code" so the checked panel leads; the notebook keeps it open;
 - the first cell is the install cell (tags `remove-cell`, `install-xentlib`) that
   installs xentlib from the repository URL in `_config.yml`, so a downloaded notebook
   runs anywhere; a fork sets its URL there and runs this script;
@@ -29,6 +32,7 @@ Outputs are never touched.
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
 import re
 import sys
@@ -62,6 +66,10 @@ NOTEBOOK_METADATA_KEPT = ("kernelspec", "language_info", "mystnb")
 CELL_METADATA_KEPT = ("tags", "mystnb")
 FOLDED = {"source_hidden": True, "outputs_hidden": True}
 
+HIDE_INPUT = "hide-input"
+# Calls whose output a reader would look for next to the code that made it.
+SHOWS_OTHER_OUTPUT = {"print", "display", "show", "plot", "imshow", "savefig"}
+
 SOLUTION_START = re.compile(r"^\s*(```+|:::+)\s*\{solution-start\}", re.MULTILINE)
 SOLUTION_END = re.compile(r"^\s*(```+|:::+)\s*\{solution-end\}", re.MULTILINE)
 
@@ -78,6 +86,48 @@ def repository_url(config: Path = CONFIG) -> str:
 
 def install_source(url: str) -> str:
     return INSTALL_SOURCE.format(url=url)
+
+
+def _call_name(node: ast.AST) -> str | None:
+    func = node.func if isinstance(node, ast.Call) else None
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return None
+
+
+def _derivation_root(node: ast.AST) -> ast.AST:
+    """The object a chain `d.step(...).step(...)` starts from."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "step":
+        node = node.func.value
+    return node
+
+
+def authors_only_derivations(source: str) -> bool:
+    """Whether a code cell only builds derivations and shows the last one.
+
+    True when the cell calls `Derivation(...)`, calls nothing that shows another
+    output (print, display, plots), and ends with a bare expression that is a
+    derivation made in the cell (its name, or a `.step(...)` chain on it): the
+    cell's one output is the checked chain. A cell that does not parse as Python
+    (IPython magics) is never such a cell.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    calls = [_call_name(n) for n in ast.walk(tree) if isinstance(n, ast.Call)]
+    if "Derivation" not in calls or SHOWS_OTHER_OUTPUT.intersection(calls):
+        return False
+    if not tree.body or not isinstance(tree.body[-1], ast.Expr):
+        return False
+    derivations = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and _call_name(_derivation_root(node.value)) == "Derivation":
+            derivations.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    shown = _derivation_root(tree.body[-1].value)
+    return (isinstance(shown, ast.Name) and shown.id in derivations) or _call_name(shown) == "Derivation"
 
 
 def _python_version() -> str:
@@ -109,6 +159,10 @@ def normalize(nb: nbformat.NotebookNode, url: str) -> nbformat.NotebookNode:
                 in_solution = False
         elif cell.cell_type == "code" and in_solution:
             metadata["jupyter"] = dict(FOLDED)
+        if cell.cell_type == "code" and not in_solution and authors_only_derivations(cell.source):
+            tags = metadata.get("tags", [])
+            if not {"remove-input", "remove-cell", HIDE_INPUT}.intersection(tags):
+                metadata["tags"] = tags + [HIDE_INPUT]
         cell.metadata = nbformat.from_dict(metadata)
 
     first = nb.cells[0] if nb.cells else None

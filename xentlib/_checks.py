@@ -4,6 +4,8 @@ Every public function validates its arguments here, so that a bad call fails wit
 message naming the problem instead of silently broadcasting into a wrong number.
 """
 
+import functools
+
 import numpy as np
 
 REDUCTIONS = ("none", "mean", "sum")
@@ -18,21 +20,68 @@ def check_reduction(reduction):
 
 
 def as_float_array(x, name):
-    """Return ``x`` as a float32 or float64 array.
+    """Return ``x`` as a float32 or float64 array, the two dtypes xentlib computes in.
 
-    float32 and float64 arrays keep their dtype; Python scalars, lists, booleans and
-    integer arrays become float64 (as PyTorch would need an explicit cast, we make the
-    common case convenient but never lower the precision). Other dtypes raise
-    ``TypeError`` naming the argument.
+    float32 and float64 arrays keep their dtype; float16 becomes float32 (PyTorch's CPU
+    kernels compute half precision in float32 too, and :func:`half_in_float32` rounds
+    the result back); Python scalars, lists, booleans and integer arrays become float64
+    (as PyTorch would need an explicit cast, we make the common case convenient but
+    never lower the precision). Other dtypes (complex, ``np.longdouble``, strings,
+    objects) raise ``TypeError`` naming the argument.
     """
     arr = np.asarray(x)
     if arr.dtype in (np.float32, np.float64):
         return arr
+    if arr.dtype == np.float16:
+        return arr.astype(np.float32)
     if arr.dtype.kind in "biu":
         return arr.astype(np.float64)
     raise TypeError(
-        f"{name} must be a real float32 or float64 array (or integers), got dtype {arr.dtype}"
+        f"{name} must be a real float16, float32 or float64 array (or integers), got "
+        f"dtype {arr.dtype}"
     )
+
+
+def half_in_float32(*names):
+    """Decorate a function so that float16 inputs give float16 results, computed in float32.
+
+    The arguments ``names`` (by position or keyword) are the ones whose dtype sets the
+    result's: when they are all float16 arrays, every float result is rounded to float16
+    once at the end (with one float32 or float64 among them, NumPy's promotion and so
+    the result are float32 or float64). The function itself sees float32, as
+    :func:`as_float_array` converts float16; rounding once, instead of after each
+    step, is what PyTorch's CPU kernels for half precision do, so the results agree to
+    float16's resolution (a relative 2^-11 ~ 4.9e-4). A result beyond float16's range
+    (above 65504) becomes ``inf``, as in PyTorch.
+    """
+
+    def decorate(function):
+        positions = {name: function.__code__.co_varnames.index(name) for name in names}
+
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            dtypes = []
+            for name, position in positions.items():
+                value = args[position] if position < len(args) else kwargs.get(name)
+                dtypes.append(getattr(value, "dtype", None))
+            result = function(*args, **kwargs)
+            if all(d == np.float16 for d in dtypes):
+                return _to_half(result)
+            return result
+
+        return wrapper
+
+    return decorate
+
+
+def _to_half(result):
+    if isinstance(result, tuple):
+        return tuple(_to_half(r) for r in result)
+    if isinstance(result, np.ndarray):
+        return result.astype(np.float16)
+    if isinstance(result, np.floating):
+        return np.float16(result)
+    return result
 
 
 def check_same_shape(a, b, name_a, name_b):

@@ -2,8 +2,10 @@
 
 These are the activations whose gradients the book derives. Each function accepts an
 array of any shape (softmax-like functions act along one axis), keeps float32 and
-float64 inputs in their dtype, turns integers and Python lists into float64, and never
-overflows for finite input: the exponentials are always of non-positive numbers.
+float64 inputs in their dtype, computes float16 inputs in float32 and rounds the result
+to float16 (as PyTorch does on the CPU), turns integers and Python lists into float64,
+and never overflows for finite input: the exponentials are always of non-positive
+numbers.
 
 Where an input contains ``-inf`` or ``+inf`` the results follow PyTorch's functions of
 the same name (``torch.sigmoid``, ``torch.nn.functional.logsigmoid``, ``torch.softmax``,
@@ -15,7 +17,7 @@ import math
 
 import numpy as np
 
-from xentlib._checks import as_float_array, dot_along, row_blocks
+from xentlib._checks import as_float_array, dot_along, half_in_float32, row_blocks
 from xentlib._compiled import kernel
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
 ]
 
 
+@half_in_float32("x")
 def sigmoid(x):
     r"""Logistic sigmoid, elementwise, without overflow.
 
@@ -70,6 +73,7 @@ def sigmoid(x):
     return np.where(x >= 0, 1, e) / (1 + e)
 
 
+@half_in_float32("x")
 def log_sigmoid(x):
     r"""Logarithm of the sigmoid, elementwise, accurate for logits of any size.
 
@@ -119,6 +123,7 @@ def _shift(z, axis):
     return np.where(m == -np.inf, 0, m).astype(z.dtype, copy=False)
 
 
+@half_in_float32("z")
 def logsumexp(z, axis=-1, keepdims=False):
     r"""Log-sum-exp along an axis, shifted by the maximum so it cannot overflow.
 
@@ -169,6 +174,7 @@ def logsumexp(z, axis=-1, keepdims=False):
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
+@half_in_float32("z")
 def softmax(z, axis=-1):
     r"""Softmax along an axis: probabilities that are positive and sum to 1.
 
@@ -219,6 +225,7 @@ def softmax(z, axis=-1):
     return e
 
 
+@half_in_float32("z")
 def log_softmax(z, axis=-1):
     r"""Logarithm of the softmax along an axis, computed without forming the softmax.
 
@@ -267,11 +274,13 @@ def log_softmax(z, axis=-1):
     return shifted
 
 
+@half_in_float32("a")
 def softmax_jacobian(a):
     r"""The Jacobian of the softmax, built from its output ``a``.
 
     Use it to study the softmax (it is symmetric, its rows and columns sum to zero, it is
-    positive semi-definite of rank ``C - 1``; chapter ``04_softmax_jacobian``) or as the
+    positive semi-definite, of rank ``C - 1`` when every probability is positive;
+    chapter ``04_softmax_jacobian``) or as the
     Hessian of cross-entropy in the logits (chapter ``08_curvature``). Backpropagation
     does not need it: the product with an upstream gradient is :func:`softmax_vjp`,
     which costs O(C) instead of O(C^2).
@@ -298,7 +307,7 @@ def softmax_jacobian(a):
 
     References:
         PyTorch computes the same matrix with
-        ``torch.autograd.functional.jacobian(torch.softmax, z)``.
+        ``torch.autograd.functional.jacobian(lambda v: torch.softmax(v, dim=-1), z)``.
 
     See also:
         :func:`softmax`, :func:`softmax_vjp`.
@@ -313,6 +322,7 @@ def softmax_jacobian(a):
     return jac
 
 
+@half_in_float32("a", "g")
 def softmax_vjp(a, g):
     r"""Vector-Jacobian product of the softmax, ``g J``, without forming ``J``.
 
@@ -334,7 +344,7 @@ def softmax_vjp(a, g):
 
     Returns:
         ``dL/dz``, shape ``(..., C)``; dtype is NumPy's promotion of the two inputs
-        (float32 if both are float32).
+        (float32 if both are float32, float16 if both are float16).
 
     With Numba installed (``pip install "xentlib[fast]"``), arrays of at least
     ``xentlib._compiled.MIN_SIZE`` elements, C-contiguous and of one float dtype, take

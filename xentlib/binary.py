@@ -10,7 +10,10 @@ to the first argument, and ``f_value_and_grad`` returning both from one pass.
 
 Arguments, defaults, reductions and errors follow ``torch.nn.functional``'s functions of
 the same names. The loss and the gradient have the float dtype of the first argument;
-the targets and weights are converted to it.
+the targets and weights are converted to it. float16 inputs are computed in float32 and
+the results rounded to float16, as PyTorch does on the CPU; integers become float64.
+An empty input (any axis of length 0) gives an empty loss and gradient, a ``"sum"`` of 0
+and a ``"mean"`` of ``nan`` (0 / 0), as in PyTorch, without a warning.
 """
 
 import numpy as np
@@ -19,6 +22,7 @@ from xentlib._checks import (
     as_float_array,
     check_reduction,
     check_same_shape,
+    half_in_float32,
     reduce,
     row_blocks,
     scale_grad,
@@ -105,6 +109,7 @@ def _bce_grad(p, y, weight, reduction):
     return scale_grad(grad, reduction)
 
 
+@half_in_float32("p")
 def binary_cross_entropy(p, y, weight=None, reduction="mean"):
     r"""Binary cross-entropy between probabilities ``p`` and targets ``y``.
 
@@ -161,6 +166,7 @@ def binary_cross_entropy(p, y, weight=None, reduction="mean"):
     return reduce(_bce_loss(p, y, weight), reduction)
 
 
+@half_in_float32("p")
 def binary_cross_entropy_grad(p, y, weight=None, reduction="mean"):
     r"""Gradient of :func:`binary_cross_entropy` with respect to the probabilities ``p``.
 
@@ -198,6 +204,7 @@ def binary_cross_entropy_grad(p, y, weight=None, reduction="mean"):
     return _bce_grad(p, y, weight, reduction)
 
 
+@half_in_float32("p")
 def binary_cross_entropy_value_and_grad(p, y, weight=None, reduction="mean"):
     r"""Loss and gradient of :func:`binary_cross_entropy` from one validation pass.
 
@@ -247,7 +254,7 @@ def _logits_value_and_grad(x, y, weight, pos_weight, reduction, need_loss, need_
     """The shared pass, in cache-sized blocks with no full-size temporary: one
     ``m = min(x, 0)`` and one ``log(1 + e^{-|x|})`` feed the loss and, through one exp,
     the gradient."""
-    view = (-1,) + x.shape[1:] if x.ndim else (1,)  # blocks of rows of a view
+    view = x.shape if x.ndim else (1,)  # blocks of rows (of a 1-element view for a scalar)
     x_v, y_v = x.reshape(view), y.reshape(view)
     w_v, pw_v = (None if v is None else np.broadcast_to(v, x.shape).reshape(view)
                  for v in (weight, pos_weight))
@@ -327,6 +334,7 @@ def _logits_value_and_grad(x, y, weight, pos_weight, reduction, need_loss, need_
     return loss, None if grad is None else grad.reshape(x.shape)
 
 
+@half_in_float32("x")
 def binary_cross_entropy_with_logits(x, y, weight=None, pos_weight=None, reduction="mean"):
     r"""Binary cross-entropy computed from logits, stable for logits of any size.
 
@@ -410,6 +418,7 @@ def binary_cross_entropy_with_logits(x, y, weight=None, pos_weight=None, reducti
     return _logits_value_and_grad(x, y, weight, pos_weight, reduction, True, False)[0]
 
 
+@half_in_float32("x")
 def binary_cross_entropy_with_logits_grad(x, y, weight=None, pos_weight=None, reduction="mean"):
     r"""Gradient of :func:`binary_cross_entropy_with_logits` with respect to the logits.
 
@@ -448,6 +457,7 @@ def binary_cross_entropy_with_logits_grad(x, y, weight=None, pos_weight=None, re
     return _logits_value_and_grad(x, y, weight, pos_weight, reduction, False, True)[1]
 
 
+@half_in_float32("x")
 def binary_cross_entropy_with_logits_value_and_grad(
     x, y, weight=None, pos_weight=None, reduction="mean"
 ):

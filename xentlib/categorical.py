@@ -24,14 +24,17 @@ from xentlib._checks import (
     check_reduction,
     dot_along,
     dot_classes,
+    half_in_float32,
     row_blocks,
     sum_classes,
 )
 
 __all__ = ["cross_entropy", "cross_entropy_grad", "cross_entropy_value_and_grad"]
 
+_INT64 = np.iinfo(np.int64)
 
 
+@half_in_float32("logits")
 def cross_entropy(logits, target, weight=None, ignore_index=-100, reduction="mean",
                   label_smoothing=0.0):
     r"""Cross-entropy loss between logits and class targets, as in PyTorch.
@@ -74,15 +77,19 @@ def cross_entropy(logits, target, weight=None, ignore_index=-100, reduction="mea
     Args:
         logits: ``z``, array of shape ``(C,)`` (one example), ``(N, C)``, or
             ``(N, C, d1, d2, ...)`` (classes on axis 1, e.g. one prediction per
-            pixel). float32 stays float32; integers and lists become float64.
-        target: either class indices, an integer array of shape ``()``, ``(N,)``
-            or ``(N, d1, d2, ...)`` with values in ``[0, C)`` or equal to
-            ``ignore_index``; or class probabilities, a float array of the shape of
-            ``logits`` (rows are not checked to sum to 1, as in PyTorch).
+            pixel). float32 stays float32; float16 is computed in float32 and the
+            results rounded to float16 (PyTorch's CPU kernels do the same); integers
+            and lists become float64.
+        target: either class indices, an array of any signed or unsigned integer
+            dtype and of shape ``()``, ``(N,)`` or ``(N, d1, d2, ...)``, with values in
+            ``[0, C)`` or equal to ``ignore_index``; or class probabilities, a float16,
+            float32 or float64 array of the shape of ``logits``, converted to its dtype
+            (rows are not checked to sum to 1, as in PyTorch).
         weight: optional class weights ``w``, shape ``(C,)``.
-        ignore_index: a class index whose examples add neither loss nor gradient
-            (class-index targets; with probability targets it must stay negative,
-            and a class index raises ``ValueError`` as PyTorch raises an error).
+        ignore_index: a class index whose examples add neither loss nor gradient, an
+            int64 value as in PyTorch (class-index targets; with probability targets
+            it must stay negative, and a class index raises ``ValueError`` as PyTorch
+            raises an error).
         reduction: ``"mean"`` (default), ``"sum"`` or ``"none"``.
         label_smoothing: :math:`\varepsilon \in [0, 1]`, the share of the target
             spread evenly over the ``C`` classes.
@@ -122,6 +129,7 @@ def cross_entropy(logits, target, weight=None, ignore_index=-100, reduction="mea
                           label_smoothing, need_grad=False)[0]
 
 
+@half_in_float32("logits")
 def cross_entropy_grad(logits, target, weight=None, ignore_index=-100, reduction="mean",
                        label_smoothing=0.0):
     r"""Gradient of :func:`cross_entropy` with respect to the logits.
@@ -175,6 +183,7 @@ def cross_entropy_grad(logits, target, weight=None, ignore_index=-100, reduction
                           label_smoothing, need_grad=True)[1]
 
 
+@half_in_float32("logits")
 def cross_entropy_value_and_grad(logits, target, weight=None, ignore_index=-100,
                                  reduction="mean", label_smoothing=0.0):
     r"""Cross-entropy and its gradient with respect to the logits, in one fused pass.
@@ -315,7 +324,7 @@ def _index_targets(z, k, w, ignore_index, reduction, eps, need_grad):
             flat += np.arange(g.shape[2])
         g_flat = g.reshape(-1)
         z_k = g_flat[flat]  # z_k - c
-        if eps:  # sum_c w_c (z_c - c), taken before exp overwrites g
+        if eps:  # sum_k w_k (z_k - c), c the row max, taken before exp overwrites g
             z_w = sum_classes(g) if w is None else dot_classes(g, w)
         np.exp(g, out=g)
         s = sum_classes(g)
@@ -326,7 +335,7 @@ def _index_targets(z, k, w, ignore_index, reduction, eps, need_grad):
         nll_sum += float(nll.sum())
         loss[rows] = nll if eps == 0 else (1 - eps) * nll
         if eps:
-            # sum_c w_c (-log a_c) = log s sum_c w_c - sum_c w_c (z_c - c); with an
+            # sum_k w_k (-log a_k) = log s sum_k w_k - sum_k w_k (z_k - c); with an
             # infinite weight that is inf - inf, so take PyTorch's order instead.
             smooth = w_sum * log_s - z_w if finite_w else _weighted_nll(z[rows], c, log_s, w)
             smooth = np.where(keep_b, smooth, 0)
@@ -368,11 +377,11 @@ def _probability_targets(z, y, w, reduction, eps, need_grad):
     w_sum = C if w is None else w.sum()
     grad = np.empty(z.shape, z.dtype) if need_grad else None  # C order: flat views
     # The smoothed target u = w ((1 - eps) y + eps / C) is never built: its sums
-    # r = sum_c u_c and sum_c u_c (z_c - c) come from y and w separately.
+    # r = sum_k u_k and sum_k u_k (z_k - c), c the row max, come from y and w separately.
     for rows, g in _blocks(z, grad):
         _shifted(z[rows], g)
         y_b = y[rows] if w is None else y[rows] * _per_class(w, g)  # w y
-        u_z = dot_along(y_b, g, 1)  # sum_c w_c y_c (z_c - c)
+        u_z = dot_along(y_b, g, 1)  # sum_k w_k y_k (z_k - c)
         r = sum_classes(y_b)
         if eps:
             z_w = sum_classes(g) if w is None else dot_classes(g, w)
@@ -380,7 +389,7 @@ def _probability_targets(z, y, w, reduction, eps, need_grad):
             r = (1 - eps) * r + (eps / C) * w_sum
         np.exp(g, out=g)
         s = sum_classes(g)
-        # L = -sum_c u_c log a_c = r log s - sum_c u_c (z_c - c): one exp per logit.
+        # L = -sum_k u_k log a_k = r log s - sum_k u_k (z_k - c): one exp per logit.
         loss[rows] = r * np.log(s) - u_z
         if need_grad:
             # (a r - u) f with u = (1 - eps) w y + (eps / C) w, where g / s is the
@@ -410,6 +419,8 @@ def _check(logits, target, weight, ignore_index, reduction, label_smoothing):
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing!r}")
     if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
         raise TypeError(f"ignore_index must be an integer, got {ignore_index!r}")
+    if not _INT64.min <= ignore_index <= _INT64.max:
+        raise ValueError(f"ignore_index must fit in int64 (as in PyTorch), got {ignore_index}")
 
     z = as_float_array(logits, "logits")
     if z.ndim == 0:
@@ -433,6 +444,9 @@ def _check(logits, target, weight, ignore_index, reduction, label_smoothing):
                 f"class index {t[bad].flat[0]} out of range for C = {C} classes "
                 f"(expected 0 to {C - 1}, or ignore_index = {ignore_index})"
             )
+        # Every value is now below C or equal to ignore_index, so int64 holds it exactly;
+        # unsigned indices would otherwise turn the gather's int64 arithmetic into floats.
+        t = t.astype(np.int64, copy=False)
     elif t.dtype.kind == "f":
         if ignore_index >= 0:
             # PyTorch: "ignore_index is not supported for floating point target"
@@ -445,7 +459,7 @@ def _check(logits, target, weight, ignore_index, reduction, label_smoothing):
                 f"probability target must have the logits' shape {z.shape}, got "
                 f"{t.shape} (class-index targets are integers of shape {index_shape})"
             )
-        t = t.astype(z.dtype, copy=False)
+        t = as_float_array(t, "target").astype(z.dtype, copy=False)
     else:
         raise TypeError(
             f"target must be integer class indices or float probabilities, got dtype "

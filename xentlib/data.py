@@ -16,6 +16,8 @@ import numbers
 
 import numpy as np
 
+__all__ = ["make_blobs", "make_spiral"]
+
 
 def _check_int(value, name, minimum):
     # bool is an int subclass; True as a sample count is always a mistake.

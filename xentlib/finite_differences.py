@@ -53,14 +53,16 @@ def numerical_grad(f, x, eps=None):
     The step grows with the magnitude of ``x_i``: a fixed step would vanish next to a
     large value (in float32, ``32768 + 1e-3`` rounds to ``32768``). The function always
     receives arrays of the dtype of ``x``, so a float32 implementation is checked in
-    float32. The denominator is the step actually taken after rounding
+    float32; a float16 ``x`` is taken as float32 (a difference quotient in float16 would
+    carry errors of a few percent), as xentlib's functions compute float16 in float32
+    anyway. The denominator is the step actually taken after rounding
     ``x_i \pm h_i`` to that dtype, and the differences are formed in float64, so the
     result is float64.
 
     Args:
         f: callable taking an array of the shape of ``x`` and returning a scalar.
-        x: the point, array of any shape (integers become float64), every element
-            finite. It is not modified.
+        x: the point, array of any shape (integers become float64, float16 becomes
+            float32), every element finite. It is not modified.
         eps: the relative step; default ``1e-6`` for float64 and ``1e-3`` for float32,
             near the step that balances truncation and rounding error.
 

@@ -8,7 +8,7 @@ sliders:
   calls ``plot`` again and redraws;
 * on the static website (no kernel, no network) the same cell output carries
   every state of the slider grid, precomputed when the book was built, as
-  small palette PNG frames, and a few lines of inline JavaScript swap them
+  small lossless WebP frames, and a few lines of inline JavaScript swap them
   when a slider moves or a choice button is pressed;
 * without JavaScript (or in a PDF) the reader sees the default state, the
   figure drawn at the initial values.
@@ -20,10 +20,11 @@ TeX between dollar signs, ``"logit $z_1$"``: the site typesets it with the
 page's MathJax and JupyterLab typesets widget descriptions itself.
 
 Text stays legible on a phone: the frames are drawn with a font size that
-grows with the figure's width, so that tick labels are at least 11 CSS pixels
+grows with the figure's width, so that tick labels are at least 12 CSS pixels
 tall when the figure is shrunk to a 358-pixel phone column (a 390-pixel
-screen); for a 6-inch-wide figure that is 13.3 points instead of
-matplotlib's 10.
+screen); for a 6-inch-wide figure that is 14.5 points instead of
+matplotlib's 10. :func:`book_figures` applies the same rule to a notebook's
+static matplotlib figures, drawn as SVG.
 
 The object is displayed by its MIME bundle: the widget view (chosen by
 JupyterLab), ``text/html`` (chosen by the book's HTML builder, see
@@ -31,10 +32,11 @@ JupyterLab), ``text/html`` (chosen by the book's HTML builder, see
 default state (chosen by the LaTeX builder) and a short ``text/plain``.
 
 Sizes, measured on the two-slider figure of the showcase page (7.5 x 3.2
-inches, 17 x 3 = 51 states): a frame quantized to 64 colours takes 6.0 kB at
-72 dpi, 6.3 kB at 80 dpi (the default) and 8.6 kB at 96 dpi, where a
-full-colour PNG takes 19 kB (72 dpi) to 29 kB (100 dpi). The whole figure adds
-about 0.44 MB to its page. Continuous sliders get a round grid of at least 15
+inches, 17 x 3 = 51 states): a frame quantized to 64 colours takes 6.0 kB as a
+PNG at 72 dpi, 6.3 kB at 80 dpi (the default) and 8.6 kB at 96 dpi, where a
+full-colour PNG takes 19 kB (72 dpi) to 29 kB (100 dpi). Stored as lossless
+WebP (the same pixels) the quantized frames take about a third less again, so
+that every page of the book stays within 2.5 MB. Continuous sliders get a round grid of at least 15
 positions (17 for ``Slider(-8, 8)``); a figure may have at most 400 states,
 so that a page with a few slider figures stays well below 5 MB. Each state is
 drawn once, with the layout of the default state, which takes a few seconds
@@ -42,6 +44,15 @@ for 50 states.
 """
 
 from __future__ import annotations
+
+import importlib.util
+
+_MISSING = [name for name in ("matplotlib", "ipywidgets") if importlib.util.find_spec(name) is None]
+if _MISSING:
+    raise ImportError(
+        f"xentlib.interactive needs matplotlib and ipywidgets (missing: {', '.join(_MISSING)}): "
+        'pip install "xentlib[interactive]"'
+    )
 
 import base64
 import html
@@ -54,7 +65,10 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["Choice", "Slider", "SliderFigure", "label_html", "label_text", "slider_figure"]
+__all__ = [
+    "Choice", "Slider", "SliderFigure", "book_figures", "label_html", "label_text",
+    "phone_font_size", "slider_figure",
+]
 
 # Positions of a continuous slider when the grid is chosen automatically.
 _MIN_POSITIONS = 15
@@ -65,9 +79,10 @@ _NICE_MANTISSAS = (5.0, 2.5, 2.0, 1.0)
 _MAX_TOGGLE_BUTTONS = 8
 # Legibility on a phone: text at least _PHONE_TEXT_PX tall when the figure is
 # shown _PHONE_COLUMN_PX wide (the text column of a 390-pixel-wide screen).
-_PHONE_TEXT_PX = 11.0
+_PHONE_TEXT_PX = 12.0
 _PHONE_COLUMN_PX = 358.0
-_MIN_FONT_PT = 10.0
+# 12 pixels at the slider frames' 80 dpi, for a figure narrower than a phone's column.
+_MIN_FONT_PT = 11.0
 
 _MATH = re.compile(r"(?<!\\)\$(.+?)(?<!\\)\$")
 _GREEK = {
@@ -358,6 +373,9 @@ class Choice:
         return f"Choice({', '.join(parts)})"
 
 
+# The format of the precomputed frames (see SliderFigure._frame).
+FRAME_MIME = "image/webp"
+
 _SCRIPT = """(function () {
 var root = document.currentScript.parentNode;
 var data = JSON.parse(root.querySelector("script.xsf-data").textContent);
@@ -375,7 +393,7 @@ function show() {
       buttons[b].setAttribute("aria-pressed", b === position[i] ? "true" : "false");
     }
   }
-  img.src = "data:image/png;base64," + data.frames[data.index[state]];
+  img.src = "data:" + data.mime + ";base64," + data.frames[data.index[state]];
   img.alt = data.alt[state];
 }
 Array.prototype.forEach.call(controls, function (control, i) {
@@ -520,11 +538,10 @@ class SliderFigure:
     def font_size(self) -> float:
         """Base font size, in points, of every state's drawing.
 
-        Large enough that text is at least 11 pixels tall when the figure is
-        shrunk to a phone's 358-pixel column, and at least matplotlib's 10.
+        Large enough that text is at least 12 pixels tall when the figure is
+        shrunk to a phone's 358-pixel column (:func:`phone_font_size`).
         """
-        width_pt = 72.0 * self.figsize[0]
-        return max(_MIN_FONT_PT, round(_PHONE_TEXT_PX * width_pt / _PHONE_COLUMN_PX, 1))
+        return phone_font_size(self.figsize[0])
 
     def _style(self) -> Any:
         import matplotlib
@@ -573,8 +590,10 @@ class SliderFigure:
             method=Image.Quantize.FASTOCTREE,
             dither=Image.Dither.NONE,
         )
+        # Lossless WebP keeps exactly these pixels in about two thirds of the
+        # PNG's bytes (every browser the book supports decodes it).
         buf = io.BytesIO()
-        quantized.save(buf, format="PNG")
+        quantized.convert("RGB").save(buf, format="WEBP", lossless=True, quality=100, method=4)
         return buf.getvalue()
 
     def states(self) -> list[dict[str, Any]]:
@@ -584,7 +603,7 @@ class SliderFigure:
         ]
 
     def frames(self) -> list[bytes]:
-        """The compact PNG frame of every state, in the order of :meth:`states`.
+        """The compact frame (lossless WebP) of every state, in the order of :meth:`states`.
 
         The layout (axes positions) is computed once, for the default state,
         and reused for every other state: the axes stay still while the
@@ -654,6 +673,7 @@ class SliderFigure:
                 [self._value_text(n, v) for v in g] for n, g in zip(self.names, self.grids)
             ],
             "index": index,
+            "mime": FRAME_MIME,
             "frames": encoded,
             "alt": alt,
         }
@@ -686,7 +706,7 @@ class SliderFigure:
         return (
             '<div class="xent-slider-figure" style="max-width:100%">'
             f"<style>{_STYLE}</style>"
-            f'<img class="xsf-frame" src="data:image/png;base64,{encoded[index[default_flat]]}" '
+            f'<img class="xsf-frame" src="data:{FRAME_MIME};base64,{encoded[index[default_flat]]}" '
             f'alt="{html.escape(alt[default_flat])}" '
             f'style="width:{width}px;max-width:100%;height:auto;display:block">'
             f'<div class="xsf-controls">{"".join(controls)}</div>'
@@ -782,6 +802,65 @@ class SliderFigure:
         if widget_view is not None:
             bundle["application/vnd.jupyter.widget-view+json"] = widget_view
         return bundle
+
+
+def phone_font_size(width: float) -> float:
+    """Font size, in points, that keeps text legible on a phone.
+
+    A figure ``width`` inches wide is shown at most 358 CSS pixels wide in a
+    phone's column (a 390-pixel screen); text of this size is then at least 12
+    CSS pixels tall, and never below 11 points (12 pixels at 80 dpi, when a
+    narrow figure is shown at its own size)::
+
+        size = max(11, 12 * (72 * width) / 358)
+
+    Args:
+        width: figure width in inches (positive).
+
+    Returns:
+        The font size in points, rounded to 0.1.
+    """
+    if not (_is_real(width) and width > 0):
+        raise ValueError(f"width must be a positive number of inches, got {width!r}")
+    return max(_MIN_FONT_PT, round(_PHONE_TEXT_PX * 72.0 * width / _PHONE_COLUMN_PX, 1))
+
+
+def book_figures(width: float = 6.0, aspect: float = 0.6) -> None:
+    """Draw the notebook's static matplotlib figures for a phone as well as a desktop.
+
+    For the rest of the session: figures shown inline are SVG (sharp at any
+    zoom, the text as text), ``width`` inches wide by default, with the font
+    size of :func:`phone_font_size` for every label, tick and legend, and titles
+    no larger than the labels so that a narrow figure keeps them on one line.
+    Call it once, after the imports, in a chapter's first code cell. On the
+    site a figure sits on a white card in both colour schemes.
+
+    Args:
+        width: default figure width in inches.
+        aspect: default height as a fraction of the width.
+    """
+    if not (_is_real(aspect) and aspect > 0):
+        raise ValueError(f"aspect must be positive, got {aspect!r}")
+    import matplotlib
+
+    size = phone_font_size(width)
+    matplotlib.rcParams.update(
+        {
+            "figure.figsize": (float(width), float(width) * aspect),
+            "font.size": size,
+            "axes.titlesize": "medium",
+            "figure.titlesize": "medium",
+            "legend.fontsize": "medium",
+            "svg.fonttype": "none",
+        }
+    )
+    from IPython import get_ipython
+
+    if get_ipython() is None:  # a plain Python session shows no inline figures
+        return
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    set_matplotlib_formats("svg")
 
 
 def slider_figure(

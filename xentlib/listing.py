@@ -9,7 +9,7 @@ shows fails the tests until the chapter is re-executed and re-read.
 
 Examples:
   >>> from xentlib.activations import sigmoid
-  >>> print(source(sigmoid).text.splitlines()[0])
+  >>> print(next(line for line in source(sigmoid).text.splitlines() if line.startswith("def")))
   def sigmoid(x):
 """
 

@@ -15,6 +15,7 @@ import numbers
 
 import numpy as np
 
+from xentlib._checks import as_float_array, half_in_float32
 from xentlib.activations import sigmoid, softmax
 from xentlib.binary import binary_cross_entropy_with_logits_value_and_grad
 from xentlib.categorical import cross_entropy_value_and_grad
@@ -24,9 +25,7 @@ __all__ = ["LogisticRegression", "MLP", "relu", "relu_grad", "sgd_step"]
 
 def _check_inputs(X, n_features):
     """Return ``X`` as a float64 ``(n_features, m)`` array or raise naming the problem."""
-    X = np.asarray(X)
-    if X.dtype.kind not in "biuf":
-        raise TypeError(f"X must be a real numeric array, got dtype {X.dtype}")
+    X = as_float_array(X, "X")
     if X.ndim != 2 or X.shape[0] != n_features:
         raise ValueError(
             f"X must have shape (n_features, m) = ({n_features}, m) with examples as "
@@ -45,6 +44,7 @@ def _make_rng(rng):
     )
 
 
+@half_in_float32("z")
 def relu(z):
     """Rectified linear unit, ``max(z, 0)`` elementwise.
 
@@ -56,7 +56,8 @@ def relu(z):
       z: array of any shape.
 
     Returns:
-      An array of the same shape as ``z``.
+      An array of the same shape and float dtype as ``z`` (float16, float32 or float64;
+      integers give float64).
 
     Examples:
       >>> relu(np.array([-2.0, 0.0, 3.0]))
@@ -65,16 +66,18 @@ def relu(z):
     See also:
       :func:`relu_grad`.
     """
-    return np.maximum(z, 0.0)
+    return np.maximum(as_float_array(z, "z"), 0)
 
 
+@half_in_float32("z")
 def relu_grad(z):
     """Derivative of :func:`relu`, with ``relu'(0) = 0``.
 
     ReLU has no derivative at ``z = 0``; any value in ``[0, 1]`` is a valid
-    subgradient. xentlib picks 0, the value PyTorch's autograd uses, so that the
-    gradients of :class:`MLP` match PyTorch's exactly, also at ties (chapter
-    ``07_backprop_mlp``).
+    subgradient. xentlib picks 0, the value autograd gives for ``torch.relu``
+    (``clamp(min=0)`` gives 1 and ``torch.maximum(z, 0)`` gives 1/2), so that the
+    gradients of :class:`MLP` match a PyTorch network built with ``torch.relu``
+    exactly, also at ties (chapter ``07_backprop_mlp``).
 
     .. math:: \\mathrm{relu}'(z) = 1 \\text{ if } z > 0 \\text{ else } 0
 
@@ -82,7 +85,8 @@ def relu_grad(z):
       z: array of pre-activations, any shape.
 
     Returns:
-      A float array of the same shape, with entries 0.0 or 1.0.
+      An array of the same shape and float dtype as ``z`` (integers give float64),
+      with entries 0.0 or 1.0.
 
     Examples:
       >>> relu_grad(np.array([-2.0, 0.0, 3.0]))
@@ -91,7 +95,8 @@ def relu_grad(z):
     See also:
       :func:`relu`.
     """
-    return (np.asarray(z) > 0).astype(np.float64)
+    z = as_float_array(z, "z")
+    return (z > 0).astype(z.dtype)
 
 
 class LogisticRegression:
@@ -172,7 +177,7 @@ class LogisticRegression:
             raise ValueError(
                 f"Y must have shape (1, m) = (1, {m}) or (m,) = ({m},), got shape {Y.shape}"
             )
-        return Y.reshape(1, m).astype(np.float64)
+        return as_float_array(Y, "Y").reshape(1, m).astype(np.float64)
 
     def loss_and_grad(self, X, Y):
         """Mean binary cross-entropy and its gradient with respect to ``w`` and ``b``.
@@ -357,7 +362,7 @@ class MLP:
             raise ValueError("backward needs a forward pass first: call forward or logits")
         zs, activations = self._cache
         m = activations[0].shape[1]
-        dZ = np.asarray(dZ, dtype=np.float64)
+        dZ = as_float_array(dZ, "dZ").astype(np.float64)
         if dZ.shape != (self.layer_sizes[-1], m):
             raise ValueError(
                 f"dZ must have the shape of the cached logits ({self.layer_sizes[-1]}, {m}), "
@@ -402,8 +407,8 @@ class MLP:
 def sgd_step(params, grads, lr):
     """One step of plain gradient descent, in place: ``p -= lr * grad`` for every name.
 
-    Used by chapters ``02_logistic_regression`` and ``07_backprop_mlp``. The update
-    happens in the arrays of ``params``, so passing
+    Used by chapters ``02_logistic_regression``, ``07_backprop_mlp`` and
+    ``08_curvature``. The update happens in the arrays of ``params``, so passing
     ``model.params()`` trains the model.
 
     .. math:: \\theta \\leftarrow \\theta - \\eta \\, \\frac{\\partial J}{\\partial \\theta}

@@ -17,6 +17,10 @@
       they are shown with Unicode symbols instead (`∂L`), as are formulas in
       the sidebar of pages that load no MathJax.
    4. Print. A formula wider than the printed column is scaled down to fit.
+   5. Small things. The title bar of a solution opens the solution (its link
+      to the exercise above would leave the page position instead); buttons
+      whose visible text is more than their label are named by that text; a
+      link whose text is a title with raw TeX shows it as symbols.
 */
 (function () {
   "use strict";
@@ -377,7 +381,52 @@
     });
   }
 
+  /* ---- 5. small things -------------------------------------------------- */
+
+  // sphinx-exercise titles a solution "Solution to Exercise N (title)" with a
+  // link back to the exercise; in a dropdown that bar is the button that opens
+  // the solution, and a click on its link jumped away instead. The words stay,
+  // as plain text of the bar.
+  function solutionBarsOpenSolutions() {
+    document.querySelectorAll(".solution.dropdown > .admonition-title a.reference").forEach(function (a) {
+      var span = document.createElement("span");
+      span.className = "xent-solution-of";
+      while (a.firstChild) span.appendChild(a.firstChild);
+      a.replaceWith(span);
+    });
+  }
+
+  // The search field's label "Search" leaves out its visible shortcut hint, and
+  // myst-nb names every "Show code cell source" line "Toggle hidden content"
+  // (WCAG 2.5.3, label in name): their names come from their visible text.
+  function namesFromVisibleText() {
+    document.querySelectorAll(
+      "button.search-button-field[aria-label], details.hide > summary[aria-label]"
+    ).forEach(function (element) {
+      element.removeAttribute("aria-label");
+    });
+  }
+
+  // A cross-reference to a page whose title holds a formula carries the
+  // formula's TeX as text (Sphinx takes the title as plain text): the link
+  // reads "softmax: \partial L / \partial z" unless it is shown as symbols.
+  function plainTexInLinks() {
+    document.querySelectorAll(".bd-article a.reference, .prev-next-area a").forEach(function (a) {
+      if (a.querySelector(".math, mjx-container")) return;
+      var walker = document.createTreeWalker(a, NodeFilter.SHOW_TEXT);
+      var node;
+      while ((node = walker.nextNode())) {
+        if (/\\[A-Za-z]+|\\[()[\]]/.test(node.textContent)) {
+          node.textContent = plainSearchText(node.textContent);
+        }
+      }
+    });
+  }
+
   ready(function () {
+    plainTexInLinks();
+    solutionBarsOpenSolutions();
+    namesFromVisibleText();
     setUpToggles();
     setUpScrollCues();
     setUpSearchResults();

@@ -3,8 +3,11 @@
 Environment variables:
   XENT_SITE_DIR     the built site (default: _build/html of the repository)
   XENT_CHROMIUM     the Chromium executable (default: /usr/bin/chromium)
-  XENT_MATHJAX_DIR  the local MathJax 3 package
-                    (default: ~/.cache/xent/mathjax/node_modules/mathjax, where setup.sh puts it)
+  XENT_MATHJAX_DIR  the local MathJax 4 package, its font package beside it
+                    (default: ~/.cache/xent/mathjax-4.1.3/node_modules/mathjax, where
+                    setup.sh puts them)
+  XENT_AXE          axe-core's axe.min.js (default: tests/browser/node_modules/axe-core/,
+                    where setup.sh installs the version pinned in package-lock.json)
 
 Install Chromium and MathJax with `bash tests/browser/setup.sh`; build the site with
 `make book`.
@@ -29,10 +32,13 @@ _CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
 MATHJAX_DIR = Path(
     os.environ.get(
         "XENT_MATHJAX_DIR",
-        Path(os.environ.get("XENT_MATHJAX_PREFIX", _CACHE / "xent" / "mathjax"))
+        Path(os.environ.get("XENT_MATHJAX_PREFIX", _CACHE / "xent" / "mathjax-4.1.3"))
         / "node_modules"
         / "mathjax",
     )
+)
+AXE_JS = Path(
+    os.environ.get("XENT_AXE", Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js")
 )
 CHROMIUM_ARGS = [
     "--headless",
@@ -86,9 +92,9 @@ def chromium_path() -> Path:
             f"Chromium not found at {CHROMIUM}; install it (and the local MathJax copy) "
             "with: bash tests/browser/setup.sh"
         )
-    if not (MATHJAX_DIR / "es5" / "tex-mml-chtml.js").is_file():
+    if not (MATHJAX_DIR / "tex-mml-chtml.js").is_file():
         _missing(
-            f"the local MathJax 3 copy is missing ({MATHJAX_DIR}); install it with: "
+            f"the local MathJax 4 copy is missing ({MATHJAX_DIR}); install it with: "
             "bash tests/browser/setup.sh"
         )
     return CHROMIUM
@@ -97,6 +103,13 @@ def chromium_path() -> Path:
 @pytest.fixture(scope="session")
 def mathjax_dir(chromium_path: Path) -> Path:
     return MATHJAX_DIR
+
+
+@pytest.fixture(scope="session")
+def axe_source(chromium_path: Path) -> str:
+    if not AXE_JS.is_file():
+        _missing(f"axe-core is missing ({AXE_JS}); install it with: bash tests/browser/setup.sh")
+    return AXE_JS.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")

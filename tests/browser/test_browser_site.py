@@ -5,15 +5,22 @@ MathJax comes from the local npm copy in place of its CDN); every formula typese
 without a MathJax error; no cell output shows a traceback, a raw widget repr or a
 "not installed" message; every slider and every choice button moves its figure, and
 slider labels are typeset; every link into the site reaches an existing page and
-anchor; the page with everything it loads weighs at most 5 MB.
+anchor; the page with everything it loads transfers at most 2.5 MB (text gzipped, as a
+static host sends it); axe-core finds no
+WCAG 2 A/AA violation in the light or the dark colour scheme; every image has alt text
+that says what it shows (not a file name); no link shows raw TeX; a code cell that only
+authors a derivation is folded behind "Show code" so the checked panel leads.
 
 Layout, at a phone's 390 px and a desktop's 1280 px: the page never scrolls sideways;
 a formula, table or output wider than the column scrolls inside its own box and shows
-a scroll cue; every reason of a derivation chain is on screen (on a phone, under its
-step). Navigation: on a phone the contents button opens the contents drawer and a
+a scroll cue; code keeps its indentation (its lines scroll, they do not wrap); display
+formulas fit the column (none scrolls at 1280 px, at most 10% of a page's at 390 px,
+MathJax 4 breaks the rest at a relation); every reason of a derivation chain is on
+screen (on a phone, under its step); the "Next" link at the page foot is on screen. Navigation: on a phone the contents button opens the contents drawer and a
 chapter link in it navigates, the outline button opens the outline drawer; on a
-desktop the contents button hides and shows the sidebar. Search results show no raw
-TeX.
+desktop the contents button hides and shows the sidebar; the title bar of a solution
+opens the solution. Search results show no raw TeX. Printed, a page shows no widget
+chrome or "Click to hide" button and keeps each derivation title with its first step.
 
 Run: `make book` (or any build, with XENT_SITE_DIR pointing at its html directory), then
 `python -m pytest -m browser tests/browser`.
@@ -21,6 +28,7 @@ Run: `make book` (or any build, with XENT_SITE_DIR pointing at its html director
 
 from __future__ import annotations
 
+import gzip
 import re
 import urllib.parse
 from dataclasses import dataclass, field
@@ -30,8 +38,10 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-# A MathJax 3 URL on any CDN, e.g. https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js
-MATHJAX_URL = re.compile(r"^https?://[^/]+/(?:npm/)?mathjax@3[^/]*/([^?#]*)")
+# A file of MathJax 4 or of its font package on any CDN, e.g.
+# https://cdn.jsdelivr.net/npm/mathjax@4.1.3/tex-mml-chtml.js or
+# .../npm/@mathjax/mathjax-newcm-font@4.1.3/chtml/woff2/mjx-ncm-n.woff2
+MATHJAX_URL = re.compile(r"^https?://[^/]+/(?:npm/)?((?:@mathjax/)?mathjax[\w-]*)@4[^/]*/([^?#]*)")
 TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^-{20,}\n\w*(Error|Exception)", re.M)
 WIDGET_REPR = re.compile(
     r"\b(?:interactive|VBox|HBox|Box|GridBox|Output|Image|FloatSlider|IntSlider|"
@@ -42,7 +52,11 @@ WIDGET_REPR = re.compile(
 )
 # Generous: on a loaded 2-core machine a page with MathJax can take a while to settle.
 PAGE_TIMEOUT_MS = 60_000
-MAX_PAGE_BYTES = 5_000_000
+MAX_PAGE_BYTES = 2_500_000
+# WCAG 2.0 and 2.1, levels A and AA, as axe-core tags its rules.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# Share of a page's display formulas that may still scroll sideways on a phone.
+PHONE_WIDE_FORMULA_SHARE = 0.10
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 NOT_INSTALLED = re.compile(r"not installed", re.I)
@@ -62,9 +76,12 @@ class PageReport:
     stray_ranges: int = 0
     hrefs: list[str] = field(default_factory=list)
     bytes_loaded: int = 0
+    bytes_transferred: int = 0
     choices: list[dict] = field(default_factory=list)
     labels: list[dict] = field(default_factory=list)
     layout: dict = field(default_factory=dict)
+    axe: list[dict] = field(default_factory=list)
+    content: dict = field(default_factory=dict)
 
 
 def _route_offline(base: str, mathjax_dir: Path, report: PageReport):
@@ -77,7 +94,8 @@ def _route_offline(base: str, mathjax_dir: Path, report: PageReport):
             return
         match = MATHJAX_URL.match(url)
         if match:
-            local = mathjax_dir / match.group(1)
+            # The font package is installed beside MathJax (node_modules/@mathjax/...).
+            local = mathjax_dir.parent / match.group(1) / match.group(2)
             if local.is_file():
                 route.fulfill(path=str(local))
             else:
@@ -136,7 +154,8 @@ _COLLECT_LAYOUT = """() => {
   // scrolled to the start, show a cue on the right edge.
   const boxes = Array.from(document.querySelectorAll(
     '.bd-article mjx-container[display="true"], .bd-article .pst-scrollable-table-container, ' +
-    '.bd-article .cell_output .output pre, .bd-article .xent-derivation .xent-expr'));
+    '.bd-article .cell_output .output pre, .bd-article .xent-derivation .xent-expr, ' +
+    '.bd-article .cell_input pre, .bd-article div.highlight pre'));
   // An inline formula wider than its paragraph must scroll too.
   for (const span of document.querySelectorAll(".bd-article span.math")) {
     const math = span.querySelector("mjx-container > mjx-math");
@@ -193,13 +212,66 @@ _COLLECT_LAYOUT = """() => {
       method: (reason.querySelector(".xent-method") || {}).textContent || "",
     });
   }
+  // Display formulas (and a derivation's steps, typeset in display style) wider
+  // than their box: the reader has to scroll them.
+  const formulas = Array.from(document.querySelectorAll(
+    '.bd-article mjx-container[display="true"], .bd-article .xent-derivation .xent-expr'));
+  const wide = formulas.filter(f => f.scrollWidth > f.clientWidth + 1)
+    .map(f => (f.textContent || "").trim().replace(/\\s+/g, " ").slice(0, 60));
+  // Code keeps its indentation: its lines do not wrap.
+  const wrapped = Array.from(document.querySelectorAll(".bd-article .cell_input pre, .bd-article div.highlight pre"))
+    .filter(pre => !["pre", "nowrap"].includes(getComputedStyle(pre).whiteSpace)).length;
+  const next = document.querySelector(".prev-next-area a.right-next");
+  let next_box = null;
+  if (next) {
+    const r = next.getBoundingClientRect();
+    next_box = {left: r.left, right: r.right, width: r.width, visible: next.checkVisibility()};
+  }
   return {
     scroll_width: root.scrollWidth,
     client_width: root.clientWidth,
     uncued: uncued,
     sticking: sticking,
     reasons: reasons,
+    formulas: formulas.length,
+    wide_formulas: wide,
+    wrapped_code: wrapped,
+    next: next_box,
   };
+}"""
+
+
+# What the page says to a reader who cannot see it, or reads it in pieces.
+_COLLECT_CONTENT = r"""() => {
+  const images = Array.from(document.querySelectorAll(".bd-article img")).map(img => ({
+    src: (img.getAttribute("src") || "").slice(0, 80),
+    alt: img.getAttribute("alt"),
+  }));
+  // Link text as shown: typeset formulas count as their symbols, raw TeX as itself.
+  const links = Array.from(document.querySelectorAll(".bd-article a[href], .prev-next-area a[href]"))
+    .map(a => {
+      const copy = a.cloneNode(true);
+      copy.querySelectorAll("mjx-container").forEach(m => m.replaceWith("∎"));
+      return (copy.textContent || "").trim().replace(/\s+/g, " ");
+    });
+  // Cells whose one output is a derivation chain and whose code only builds it.
+  const authoring = [];
+  for (const cell of document.querySelectorAll(".bd-article .cell")) {
+    const input = cell.querySelector(".cell_input");
+    const outputs = cell.querySelectorAll(".cell_output > .output");
+    if (!input || outputs.length !== 1 || !outputs[0].querySelector(":scope > .xent-derivation")) continue;
+    // A solution's code is the answer the reader opened the solution for.
+    if (cell.closest(".solution")) continue;
+    const source = input.textContent;
+    if (!/Derivation\(/.test(source) || /\b(print|display)\(/.test(source)) continue;
+    const code = input.querySelector("pre");
+    authoring.push({
+      source: source.trim().slice(0, 80),
+      folded: !!cell.querySelector("details.hide:not([open]) .cell_input, details.above-input:not([open])")
+              || !(code && code.checkVisibility()),
+    });
+  }
+  return {images, links, authoring};
 }"""
 
 
@@ -222,7 +294,7 @@ _EXPECTED_FRAME = """figure => {
                     : buttons.findIndex(b => b.getAttribute("aria-pressed") === "true");
     state = state * data.shape[d] + k;
   });
-  return "data:image/png;base64," + data.frames[data.index[state]];
+  return "data:" + (data.mime || "image/png") + ";base64," + data.frames[data.index[state]];
 }"""
 
 _CHOICE_MATTERS = """(figure, d) => {
@@ -327,10 +399,57 @@ def _wait_for_math(page) -> bool:
     return False
 
 
-def _visit(context, base: str, mathjax_dir: Path, page_path: str, viewport=DESKTOP) -> PageReport:
+def _run_axe(page, axe_source: str) -> list[dict]:
+    """axe-core's WCAG 2 A/AA violations in the page as it is now."""
+    page.add_script_tag(content=axe_source)
+    return page.evaluate(
+        """tags => axe.run(document, {runOnly: {type: "tag", values: tags}})
+          .then(r => r.violations.map(v => ({
+            id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + ": "
+                                               + (n.failureSummary || "").replace(/\\s+/g, " ").slice(0, 200)),
+            count: v.nodes.length})))""",
+        AXE_TAGS,
+    )
+
+
+# Files a static host sends compressed.
+COMPRESSED_SUFFIXES = {".html", ".js", ".css", ".json", ".svg", ".txt", ".map"}
+_weights: dict[Path, tuple[int, int]] = {}
+
+
+def _file_weight(path: Path) -> tuple[int, int]:
+    """(bytes stored, bytes sent) of one file."""
+    if path not in _weights:
+        data = path.read_bytes()
+        sent = len(gzip.compress(data, 6)) if path.suffix in COMPRESSED_SUFFIXES else len(data)
+        _weights[path] = (len(data), sent)
+    return _weights[path]
+
+
+def _served_file(url: str, base: str, site_dir: Path, mathjax_dir: Path) -> Path | None:
+    """The local file behind a request of the page (the site, or MathJax in place of its CDN)."""
+    if url.startswith(base + "/"):
+        rel = urllib.parse.unquote(urllib.parse.urlsplit(url).path).lstrip("/")
+        path = site_dir / rel
+        if rel == "" or rel.endswith("/"):
+            path = path / "index.html"
+        return path if path.is_file() else None
+    match = MATHJAX_URL.match(url)
+    if match:
+        path = mathjax_dir.parent / match.group(1) / match.group(2)
+        return path if path.is_file() else None
+    return None
+
+
+def _visit(context, base: str, mathjax_dir: Path, page_path: str, viewport=DESKTOP,
+           scheme: str = "light", axe_source: str | None = None,
+           site_dir: Path | None = None) -> PageReport:
     report = PageReport(url=f"{base}/{page_path}")
     page = context.new_page()
     page.set_viewport_size(viewport)
+    # The theme follows the system's colour scheme (html_context default_mode auto).
+    page.emulate_media(color_scheme=scheme)
     page.on("console", lambda m: report.console_errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: report.console_errors.append(f"uncaught: {e}"))
     page.on(
@@ -341,10 +460,19 @@ def _visit(context, base: str, mathjax_dir: Path, page_path: str, viewport=DESKT
     def on_response(response):
         if response.status >= 400:
             report.failed_requests.append(f"{response.url} (HTTP {response.status})")
-        elif not 300 <= response.status < 400:
-            report.bytes_loaded += len(response.body())
+
+    def on_finished(request):
+        # Weighed from the files served (the browser's events miss bodies it
+        # takes from its cache): as stored, and as a static host sends them,
+        # text compressed with gzip.
+        local = _served_file(request.url, base, site_dir, mathjax_dir)
+        if local is not None:
+            raw, sent = _file_weight(local)
+            report.bytes_loaded += raw
+            report.bytes_transferred += sent
 
     page.on("response", on_response)
+    page.on("requestfinished", on_finished)
     page.route("**/*", _route_offline(base, mathjax_dir, report))
     try:
         page.goto(report.url, wait_until="load", timeout=PAGE_TIMEOUT_MS)
@@ -359,8 +487,11 @@ def _visit(context, base: str, mathjax_dir: Path, page_path: str, viewport=DESKT
             "() => Array.from(document.querySelectorAll('.cell_output, .output'))"
             ".map(e => e.innerText)"
         )
-        if viewport != DESKTOP:
+        if axe_source is not None and viewport == DESKTOP:
+            report.axe = _run_axe(page, axe_source)
+        if viewport != DESKTOP or scheme != "light":
             return report
+        report.content = page.evaluate(_COLLECT_CONTENT)
         report.traceback_nodes = page.locator(".cell_output .traceback, .output.traceback").count()
         report.labels = page.evaluate(_SLIDER_LABELS)
         report.sliders, report.stray_ranges = _exercise_sliders(page)
@@ -377,21 +508,24 @@ def _visit(context, base: str, mathjax_dir: Path, page_path: str, viewport=DESKT
 
 
 @pytest.fixture(scope="session")
-def visit(browser_context, server, mathjax_dir):
-    """The report of a page at desktop width (1280 px), or at `viewport`."""
-    reports: dict[tuple[str, int], PageReport] = {}
+def visit(browser_context, server, mathjax_dir, axe_source, site_dir):
+    """The report of a page at desktop width (1280 px), or at `viewport`, in the light
+    colour scheme or in `scheme`."""
+    reports: dict[tuple[str, int, str], PageReport] = {}
 
-    def get(page_path: str, viewport=DESKTOP) -> PageReport:
-        key = (page_path, viewport["width"])
+    def get(page_path: str, viewport=DESKTOP, scheme: str = "light") -> PageReport:
+        key = (page_path, viewport["width"], scheme)
         if key not in reports:
             from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+            args = (browser_context, server, mathjax_dir, page_path, viewport, scheme, axe_source,
+                    site_dir)
             try:
-                reports[key] = _visit(browser_context, server, mathjax_dir, page_path, viewport)
+                reports[key] = _visit(*args)
             except PlaywrightTimeoutError:
                 # On a machine busy with the notebook tests beside these, Chromium can
                 # stall for a minute; a page that fails to settle twice is a defect.
-                reports[key] = _visit(browser_context, server, mathjax_dir, page_path, viewport)
+                reports[key] = _visit(*args)
         return reports[key]
 
     return get
@@ -420,10 +554,11 @@ def test_page_loads_without_errors(page_path, visit):
     assert not report.console_errors, f"{page_path} logs console errors: {report.console_errors}"
 
 
-def test_page_weighs_at_most_5_mb(page_path, visit):
+def test_page_transfers_at_most_2_5_mb(page_path, visit):
     report = visit(page_path)
-    assert 0 < report.bytes_loaded <= MAX_PAGE_BYTES, (
-        f"{page_path} loads {report.bytes_loaded / 1e6:.2f} MB (page, scripts, styles, fonts, MathJax)"
+    assert 0 < report.bytes_transferred <= MAX_PAGE_BYTES, (
+        f"{page_path} transfers {report.bytes_transferred / 1e6:.2f} MB, text gzip-compressed "
+        f"({report.bytes_loaded / 1e6:.2f} MB as stored: page, scripts, styles, fonts, MathJax)"
     )
 
 
@@ -470,6 +605,71 @@ def test_wide_boxes_scroll_with_a_cue(page_path, visit, viewport):
     assert not layout["uncued"], (
         f"{page_path} at {viewport['width']} px: wider than the column, without a "
         f"scroll box and cue: {layout['uncued']}"
+    )
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390px", "1280px"])
+def test_display_formulas_fit_the_column(page_path, visit, viewport):
+    layout = visit(page_path, viewport).layout
+    allowed = int(PHONE_WIDE_FORMULA_SHARE * layout["formulas"]) if viewport == PHONE else 0
+    assert len(layout["wide_formulas"]) <= allowed, (
+        f"{page_path} at {viewport['width']} px: {len(layout['wide_formulas'])} of "
+        f"{layout['formulas']} display formulas scroll (at most {allowed}): {layout['wide_formulas'][:5]}"
+    )
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390px", "1280px"])
+def test_code_keeps_its_indentation(page_path, visit, viewport):
+    layout = visit(page_path, viewport).layout
+    assert layout["wrapped_code"] == 0, (
+        f"{page_path} at {viewport['width']} px: {layout['wrapped_code']} code blocks wrap their lines"
+    )
+
+
+def test_phone_next_link_is_on_screen(page_path, visit):
+    nxt = visit(page_path, PHONE).layout["next"]
+    if nxt is None:
+        return  # the last page has no next page
+    assert nxt["visible"] and nxt["width"] > 0, f"{page_path}: the Next link is hidden on a phone"
+    assert nxt["left"] >= 0 and nxt["right"] <= PHONE["width"] + 1, (
+        f"{page_path}: the Next link reaches past the phone's screen ({nxt})"
+    )
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_accessibility_violations(page_path, visit, scheme):
+    violations = visit(page_path, DESKTOP, scheme).axe
+    assert not violations, (
+        f"{page_path} ({scheme}): axe-core finds {sum(v['count'] for v in violations)} failing "
+        f"nodes: " + "; ".join(f"{v['id']} x{v['count']} ({v['help']}): {v['nodes'][:2]}" for v in violations)
+    )
+
+
+# Alt text that names a file, or says nothing, tells a screen-reader user nothing.
+FILE_LIKE_ALT = re.compile(r"^\S*\.(?:png|svg|jpe?g|gif|webp)$|^[\w./-]*/[\w./-]*$|^(?:image|figure|png|img)$", re.I)
+
+
+def test_images_have_descriptive_alt_text(page_path, visit):
+    bad = [
+        img for img in visit(page_path).content["images"]
+        if not img["alt"] or FILE_LIKE_ALT.match(img["alt"].strip()) or len(img["alt"].split()) < 3
+    ]
+    assert not bad, f"{page_path}: images without alt text that says what they show: {bad[:5]}"
+
+
+RAW_TEX = re.compile(r"\\[A-Za-z]+|\\[()\[\]]|\$[^$]+\$")
+
+
+def test_link_text_has_no_raw_tex(page_path, visit):
+    raw = [text for text in visit(page_path).content["links"] if RAW_TEX.search(text)]
+    assert not raw, f"{page_path}: links show raw TeX: {raw[:5]}"
+
+
+def test_derivation_authoring_code_is_folded(page_path, visit):
+    open_cells = [c["source"] for c in visit(page_path).content["authoring"] if not c["folded"]]
+    assert not open_cells, (
+        f"{page_path}: {len(open_cells)} cells that only author a derivation show their code "
+        f"before the checked panel (tag them hide-input: make normalize): {open_cells[:3]}"
     )
 
 
@@ -669,13 +869,20 @@ def test_search_results_show_no_raw_tex(browser_context, server, mathjax_dir, si
             "    === document.querySelectorAll('#search-results li').length",
             timeout=PAGE_TIMEOUT_MS,
         )
-        texts = page.locator("#search-results li").all_inner_texts()
+        results = page.locator("#search-results li")
+        texts = results.all_inner_texts()
         assert texts
-        raw = [t for t in texts if re.search(r"\\[()\[\]]|\\[A-Za-z]+|\$", t)]
+        # The teachers' page shows, as code, the LaTeX strings a teacher types into an
+        # exercise definition: TeX there is the content, not a rendering failure.
+        links = [results.nth(i).locator("a").first.get_attribute("href") or ""
+                 for i in range(results.count())]
+        raw = [t for t, href in zip(texts, links)
+               if "teaching_your_turn" not in href
+               and re.search(r"\\[()\[\]]|\\[A-Za-z]+|\$", t)]
         assert not raw, f"search results show raw TeX: {raw[:3]}"
-        # The chapter whose title is a formula is listed with readable symbols,
-        # in the results and in the contents sidebar (this page loads no MathJax).
-        assert any("∂L/∂z = a − y" in t or "∂L / ∂z = a − y" in t for t in texts), texts[:5]
+        # Chapter titles are plain words, in the results and in the contents sidebar
+        # (this page loads no MathJax).
+        assert any(t.startswith("Cross-entropy with softmax") for t in texts), texts[:5]
         sidebar = page.locator("#pst-primary-sidebar").inner_text()
         assert not re.search(r"\\[()\[\]]|\\[A-Za-z]+", sidebar), f"the sidebar shows raw TeX: {sidebar[:300]}"
         assert not report.console_errors, report.console_errors
@@ -715,6 +922,69 @@ def test_print_never_clips_a_formula(browser_context, server, mathjax_dir, site_
         assert result["grids"] == 0, f"{path} printed: derivations not stacked"
         page.evaluate("() => window.dispatchEvent(new Event('afterprint'))")
         assert page.evaluate("() => document.querySelectorAll('[data-xent-print-zoom]').length") == 0
+        assert not report.console_errors, report.console_errors
+    finally:
+        page.close()
+
+
+def test_solution_bar_opens_the_solution(browser_context, server, mathjax_dir, site_dir):
+    path = "chapters/05_softmax_cross_entropy.html"
+    if not (site_dir / path).is_file():
+        pytest.fail(f"the site has no {path}")
+    page, report = _open(browser_context, server, mathjax_dir, path, DESKTOP)
+    try:
+        solutions = page.locator(".solution.dropdown")
+        assert solutions.count() > 0, f"{path} has no solution dropdowns"
+        solution = solutions.first
+        body = solution.locator("section").first
+        assert not body.is_visible(), "a solution is open before it is asked for"
+        url = page.url
+        # Where a reader clicks: the words of the bar, "Solution to Exercise N (...)".
+        solution.locator(".admonition-title").first.click(position={"x": 40, "y": 10})
+        page.wait_for_timeout(300)
+        assert page.url == url, f"the solution bar navigated to {page.url}"
+        assert body.is_visible(), "the solution bar did not open the solution"
+        assert not report.console_errors, report.console_errors
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("path", ["chapters/05_softmax_cross_entropy.html", "chapters/00_showcase.html"])
+def test_print_shows_no_widget_chrome_and_keeps_titles_with_steps(
+    browser_context, server, mathjax_dir, site_dir, path
+):
+    if not (site_dir / path).is_file():
+        pytest.fail(f"the site has no {path}")
+    page, report = _open(browser_context, server, mathjax_dir, path, {"width": 794, "height": 1123})
+    try:
+        page.emulate_media(media="print")
+        result = page.evaluate(
+            """() => {
+              const shown = e => e.checkVisibility() && e.getBoundingClientRect().height > 0;
+              const chrome = Array.from(document.querySelectorAll(
+                  "button, .xsf-controls, details.hide > summary, .copybtn, .prev-next-area, "
+                  + "input[type=range]"))
+                .filter(shown).map(e => (e.className || e.tagName).toString().slice(0, 40)
+                                        + ": " + (e.textContent || "").trim().slice(0, 30));
+              const hints = Array.from(document.querySelectorAll(".bd-article *"))
+                .filter(e => e.children.length === 0 && /Click to (hide|show)/.test(e.textContent) && shown(e))
+                .length;
+              const titles = Array.from(document.querySelectorAll(".xent-derivation .xent-title"))
+                .filter(t => getComputedStyle(t).breakAfter !== "avoid").length;
+              // A code frame printed empty: a box that scrolls is cut at the page
+              // foot, and a frame that may split leaves its lines for the next page.
+              const emptyCode = Array.from(document.querySelectorAll(
+                  ".bd-article .cell_input, .bd-article .cell_input pre, .bd-article .cell_output pre"))
+                .filter(c => shown(c) && (getComputedStyle(c).overflowX !== "visible"
+                  || (c.classList.contains("cell_input") && getComputedStyle(c).breakInside !== "avoid")))
+                .length;
+              return {chrome, hints, titles, emptyCode};
+            }"""
+        )
+        assert not result["chrome"], f"{path} printed shows controls: {result['chrome'][:5]}"
+        assert result["hints"] == 0, f"{path} printed shows 'Click to hide/show'"
+        assert result["titles"] == 0, f"{path} printed: derivation titles may end a page alone"
+        assert result["emptyCode"] == 0, f"{path} printed shows empty code frames"
         assert not report.console_errors, report.console_errors
     finally:
         page.close()

@@ -2,7 +2,8 @@ r"""Machine-checked derivations with SymPy.
 
 The book derives every gradient as a chain of equalities, and this package checks each
 link of the chain when it is written. Each step is *proved* (SymPy reduces the difference
-of the two lines to 0, for every value of the stated domain and every size), *tested*
+of the two lines to 0, for every value of the stated domain and every size, and tests
+at concrete points and sizes corroborate it), *tested*
 (no proof was found; the lines agree at every test point, and the step says where it was
 tested) or *false* (a concrete counterexample). The marks are ✓, ≈ and ✗.
 
@@ -13,8 +14,12 @@ Modules, each readable on its own:
   cross-entropies) and a :func:`lambdify` bridge back to NumPy.
 * :mod:`~xentlib.symbolic.conditions`: what a step may rely on (:class:`Given`,
   :func:`sums_to_one`, :func:`one_hot`, :func:`positive`, ...).
-* :mod:`~xentlib.symbolic.checking`: :func:`check_equal`, the proof or test behind
-  each step.
+* :mod:`~xentlib.symbolic.checking`: :func:`check_equal`, the proof and tests behind
+  each step, built on :mod:`~xentlib.symbolic.audit` (symbols rebuilt from what the page
+  shows; misuse is a :class:`CheckError`), :mod:`~xentlib.symbolic.sampling` (test
+  points, sizes, indices), :mod:`~xentlib.symbolic.evaluation` (floating point and
+  50 digits), :mod:`~xentlib.symbolic.proving` and :mod:`~xentlib.symbolic.budgets`
+  (every stage in bounded time).
 * :mod:`~xentlib.symbolic.derivation`: :class:`Derivation`, the chain, and
   :func:`tally`, the count of verdicts on a page.
 * :mod:`~xentlib.symbolic.rendering`: the HTML, LaTeX and text forms of a chain.
@@ -39,7 +44,14 @@ Examples:
   (True, True)
 """
 
-from xentlib.symbolic.checking import Counterexample, Proof, check_equal
+import importlib.util
+
+if importlib.util.find_spec("sympy") is None:
+    raise ImportError(
+        'xentlib.symbolic needs SymPy, which is not installed: pip install "xentlib[symbolic]"'
+    )
+
+from xentlib.symbolic.checking import CheckError, Counterexample, Proof, check_equal
 from xentlib.symbolic.conditions import (
     Condition,
     Given,
@@ -65,6 +77,7 @@ from xentlib.symbolic.expressions import (
 )
 
 __all__ = [
+    "CheckError",
     "Condition",
     "Counterexample",
     "Derivation",
@@ -95,3 +108,4 @@ __all__ = [
 
 # Tracebacks name the error where readers import it from.
 DerivationError.__module__ = __name__
+CheckError.__module__ = __name__

@@ -47,7 +47,7 @@ class Condition:
     """
 
     def __init__(self, text, substitutions=None, kinds=None, simplex=(), rewrite=None,
-                 concrete=None):
+                 concrete=None, size=None, remake=None):
         self.text = text
         self.substitutions = dict(substitutions or {})
         self.kinds = dict(kinds or {})
@@ -56,6 +56,10 @@ class Condition:
         # symbols, and become a concrete condition once the size is a number.
         self._rewrite = rewrite
         self._concrete = concrete
+        # The size symbol a general-size condition is stated for.
+        self.size = size
+        # How to state the same condition about other symbols (see ``rebuilt``).
+        self._remake = remake
 
     def substitute(self, expr):
         """Apply the substitutions to an expression or Matrix."""
@@ -67,7 +71,27 @@ class Condition:
 
     def concrete(self, size_values):
         """The condition at concrete sizes (a dict size symbol -> int)."""
+        if self.size is not None and self.size not in size_values:
+            raise ValueError(f"{self.text}: no sum in the step runs to "
+                             f"{self.size}; the sums run to "
+                             f"{', '.join(map(str, size_values)) or 'no size'}")
         return self._concrete(size_values) if self._concrete else self
+
+    def rebuilt(self, mapping):
+        """The same condition about the symbols ``mapping`` puts in place of the old
+        ones (the checker rebuilds every symbol from what the page shows)."""
+        if self._remake is not None:
+            return self._remake(mapping)
+
+        def move(e):
+            return sp.sympify(e).xreplace(mapping)
+
+        return Condition(
+            self.text,
+            {move(k): move(v) for k, v in self.substitutions.items()},
+            {move(k): v for k, v in self.kinds.items()},
+            [tuple(move(x) for x in g) for g in self.simplex],
+        )
 
     def __repr__(self):
         return f"Condition({self.text!r})"
@@ -94,18 +118,46 @@ def Given(substitutions=None, text=None, **kinds):
       >>> Given({a: sigmoid(z)}).text
       '$a = \\frac{1}{1 + e^{- z}}$'
     """
-    substitutions = dict(substitutions or {})
+    if substitutions is not None and not isinstance(substitutions, dict):
+        raise TypeError("Given takes a dict {symbol: expression}, got "
+                        f"{type(substitutions).__name__}")
+    substitutions = {_target(k): _value(k, v) for k, v in (substitutions or {}).items()}
+    unknown = set(kinds) - set(DOMAIN_KINDS)
+    if unknown:
+        raise ValueError(f"unknown domain kinds: {sorted(unknown)}")
+    table = {}
+    for kind, syms in kinds.items():
+        if isinstance(syms, sp.Basic):
+            syms = [syms]
+        table.update(_domain(kind, syms, "").kinds)
     if text is None:
         if not substitutions:
             raise ValueError("Given needs substitutions or a text")
         text = ", ".join(f"${sp.latex(k)} = {sp.latex(v)}$" for k, v in substitutions.items())
     if not isinstance(text, str):
         raise TypeError(f"text must be a string, got {type(text).__name__}")
-    unknown = set(kinds) - set(DOMAIN_KINDS)
-    if unknown:
-        raise ValueError(f"unknown domain kinds: {sorted(unknown)}")
-    table = {s: kind for kind, syms in kinds.items() for s in syms}
     return Condition(text, substitutions, table)
+
+
+def _target(k):
+    """A key of Given: a symbol, an entry or an expression the lines contain."""
+    if isinstance(k, str):
+        raise TypeError(f"Given: the key {k!r} is a string; use the SymPy symbol itself, "
+                        f"e.g. Given({{sp.Symbol({k!r}, real=True): ...}})")
+    if not isinstance(k, sp.Expr) or k.is_number:
+        raise TypeError(f"Given: the key {k!r} is not a SymPy expression with symbols "
+                        "(a symbol, an Indexed entry, a Sum, ...) that could stand for one")
+    return k
+
+
+def _value(k, v):
+    if isinstance(v, str) or not isinstance(v, (sp.Basic, int, float)):
+        raise TypeError(f"Given: the value for {k} must be a SymPy expression, got {v!r}")
+    v = sp.sympify(v)
+    if isinstance(v, sp.core.relational.Relational) or (
+            isinstance(v, sp.logic.boolalg.Boolean) and not isinstance(v, sp.Expr)):
+        raise TypeError(f"Given: the value for {k} is a condition ({v}), not an expression")
+    return v
 
 
 def _domain(kind, syms, text):
@@ -116,7 +168,8 @@ def _domain(kind, syms, text):
         flat.extend(s if isinstance(s, (MatrixBase, list, tuple)) else [s])
     for s in flat:
         if not isinstance(s, (sp.Symbol, sp.Indexed)):
-            raise TypeError(f"{kind} takes symbols, got {s!r}")
+            raise TypeError(f"{kind} takes symbols or Indexed entries, got {s!r}; "
+                            "name the expression with a symbol and Given")
     names = ", ".join(sp.latex(s) for s in flat)
     return Condition(f"${names} {text}$", kinds={s: kind for s in flat})
 
@@ -190,12 +243,19 @@ def sums_to_one(ys, n=None):
       ('$y_{1} + y_{2} + y_{3} = 1$', -y_1 - y_2 + 1)
     """
     if isinstance(ys, sp.IndexedBase):
+        text = f"$\\sum_{{k=1}}^{{{sp.latex(n)}}} {sp.latex(ys)}_k = 1$"
         if n is None:
             raise ValueError("sums_to_one(IndexedBase, n) needs the size symbol n")
+        if not isinstance(n, sp.Symbol) or n.is_integer is not True:
+            raise TypeError("sums_to_one(IndexedBase, n) needs the size as an integer "
+                            f"symbol n, got {n!r}")
         return Condition(
             f"$\\sum_{{k=1}}^{{{sp.latex(n)}}} {sp.latex(ys)}_k = 1$",
             rewrite=lambda e: e.replace(_sum_over(ys, n), lambda _: sp.S.One),
-            concrete=lambda sizes: sums_to_one([ys[i] for i in range(1, sizes[n] + 1)]),
+            concrete=lambda sizes: _sums_to_one_at(ys, sizes[n]),
+            size=n,
+            remake=lambda mapping: _retext(sums_to_one(ys.xreplace(mapping),
+                                                       n.xreplace(mapping)), text),
         )
     ys = _as_vector(ys, "ys")
     if len(ys) < 2:
@@ -206,6 +266,12 @@ def sums_to_one(ys, n=None):
         substitutions={ys[-1]: 1 - sp.Add(*ys[:-1])},
         simplex=[ys[:-1]],
     )
+
+
+def _sums_to_one_at(ys, size):
+    if size == 1:
+        return Condition(f"${sp.latex(ys[1])} = 1$", substitutions={ys[1]: sp.S.One})
+    return sums_to_one([ys[i] for i in range(1, size + 1)])
 
 
 def _rename_bound(expr, avoid):
@@ -249,8 +315,10 @@ def one_hot(ys, k):
     """
     if isinstance(ys, sp.IndexedBase):
         k = sp.sympify(k)
-        if not (k.is_integer or (isinstance(k, sp.Symbol) and k.is_integer is not False)):
-            raise TypeError(f"the true class must be an integer symbol or number, got {k!r}")
+        if k.is_integer is not True:
+            raise TypeError("one_hot: the true class must be an integer symbol "
+                            f"(sp.Symbol({str(k)!r}, integer=True)) or number, got {k!r}")
+        text = f"${sp.latex(ys[k])} = 1$, other entries $0$"
 
         def is_target(x):
             return isinstance(x, sp.Indexed) and x.base == ys
@@ -265,7 +333,8 @@ def one_hot(ys, k):
             e = _rename_bound(e, k.free_symbols)
             return e.replace(is_target, lambda x: sp.KroneckerDelta(x.indices[0], k))
 
-        return Condition(f"${sp.latex(ys[k])} = 1$, other entries $0$", rewrite=rewrite)
+        return Condition(text, rewrite=rewrite, remake=lambda mapping: _retext(
+            one_hot(ys.xreplace(mapping), k.xreplace(mapping)), text))
     ys = _as_vector(ys, "ys")
     if isinstance(k, sp.Basic) and k in ys:
         pos = ys.index(k)
@@ -277,6 +346,11 @@ def one_hot(ys, k):
         raise TypeError(f"k must be a 1-based position or one of the symbols, got {k!r}")
     subs = {y: sp.S.One if i == pos else sp.S.Zero for i, y in enumerate(ys)}
     return Condition(f"${sp.latex(ys[pos])} = 1$, other entries $0$", substitutions=subs)
+
+
+def _retext(condition, text):
+    condition.text = text
+    return condition
 
 
 def _conditions(given):

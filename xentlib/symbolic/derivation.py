@@ -94,8 +94,11 @@ class Derivation:
 
     Each step gets one of three verdicts, marked differently wherever it is shown:
     *proved* (✓, SymPy reduced the difference to 0 for every value of the domain and
-    every size), *tested* (≈, no proof was found and the two lines agree at every test
-    point; the mark carries what was tried), or *false* (✗, with a counterexample). A
+    every size, and the two lines agree and are defined at every test point), *tested*
+    (≈, no proof was found and the two lines agree at every test point; the mark carries
+    what was tried), or *false* (✗, with a counterexample, which overrides a proof). A
+    step that relies on something the page does not show (a symbol declared ``even``, a
+    domain contradicting a declaration) raises :class:`CheckError` where it is written. A
     false step raises :class:`DerivationError` at once (so a notebook with a wrong
     derivation fails its run), unless ``strict=False``, which records it (for errata).
     With ``require_proof=True`` a step that is only tested raises too: use it for the

@@ -26,7 +26,7 @@ import functools
 import sympy as sp
 from sympy.core.relational import Relational
 
-__all__ = ["prove_zero"]
+__all__ = ["decide_index_ranges", "domain_symbols", "indexed_symbol", "prove_zero"]
 
 # Expressions larger than this are not handed to sp.simplify, which can take minutes.
 MAX_SIMPLIFY_OPS = 300
@@ -201,6 +201,9 @@ def _solve_for_sign(u):
             continue
         coeff = sp.diff(u, s)
         rest = sp.expand(u - coeff * s)
+        # An integer index solved from 2k - 1 = t would take fractional values.
+        if s.is_integer and coeff not in (1, -1):
+            continue
         if coeff.is_number and coeff != 0 and not rest.has(s):
             return s, t, (t - rest) / coeff
     return None
@@ -228,11 +231,14 @@ def _sign_cases(u):
 # ---------------------------------------------------------------------------------------
 
 
-def real_symbols(expr, kinds):
-    """Each plain symbol as one with the assumptions its domain grants SymPy."""
+def domain_symbols(expr, kinds):
+    """Each plain symbol of ``expr`` (or of a list of expressions) -> one with the
+    assumptions its domain grants SymPy."""
     mapping = {}
-    for s in expr.free_symbols:
-        if not isinstance(s, sp.Symbol) or isinstance(s, sp.Dummy) or s.is_integer:
+    exprs = expr if isinstance(expr, list) else [expr]
+    for s in set().union(*[sp.sympify(e).free_symbols for e in exprs]):
+        if (not isinstance(s, sp.Symbol) or s.is_integer
+                or (isinstance(s, sp.Dummy) and s not in kinds)):
             continue
         extra = _DOMAIN_FLAGS.get(kinds.get(s), {})
         if s.is_real and not extra:
@@ -241,10 +247,15 @@ def real_symbols(expr, kinds):
         assumptions.update(extra)
         assumptions.setdefault("real", True)
         try:
-            mapping[s] = sp.Symbol(s.name, **assumptions)
+            mapping[s] = (sp.Dummy if isinstance(s, sp.Dummy) else sp.Symbol)(s.name, **assumptions)
         except sp.core.facts.InconsistentAssumptions:
-            continue  # the domain contradicts the symbol's own assumptions: keep it
-    return expr.xreplace(mapping)
+            continue  # the audit refuses a domain that contradicts a declaration
+    return mapping
+
+
+def real_symbols(expr, kinds):
+    """Each plain symbol as one with the assumptions its domain grants SymPy."""
+    return expr.xreplace(domain_symbols(expr, kinds))
 
 
 def _logs_together(x):
@@ -329,6 +340,11 @@ def prove_zero(diff, kinds, bounds, conditions, thorough=False):
       ``None`` when no proof was found, else a set of notes on the case splits made.
     """
     notes = set()
+    # The domains are known to SymPy before sums are put in normal form (a log of a
+    # product of positive factors is a sum of logs).
+    mapping = domain_symbols(diff, kinds)
+    diff = diff.xreplace(mapping)
+    kinds = {mapping.get(s, s): kind for s, kind in kinds.items()}
     if diff.has(sp.Sum, sp.Product, sp.Piecewise):
         diff = decide_index_ranges(diff, bounds)
         diff = linear_sums(diff)

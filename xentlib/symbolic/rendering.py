@@ -6,6 +6,10 @@ All three forms carry the same verdict marks:
 * tested: ≈ (amber) with a short note saying where it was tested;
 * false: ✗ (red) with the counterexample.
 
+In HTML the colours come from the book's stylesheet (classes ``xent-proved``,
+``xent-tested``, ``xent-failed`` on the step), so that each colour scheme, light and
+dark, chooses its own legible shade; the marks differ in shape as well as colour.
+
 The HTML is a structured chain the book's stylesheet lays out (and stacks on narrow
 screens)::
 
@@ -19,7 +23,10 @@ screens)::
         <div class="xent-reason"><span class="xent-mark">✓</span> reason
           <span class="xent-given">given ...</span>
           <span class="xent-method">tested at ...</span></div>
-        <div class="xent-counterexample">false at ...</div>   (failed steps)
+        <div class="xent-counterexample">                (failed steps)
+          <span class="math ...">\(lhs \neq rhs\)</span>   (what fails first,
+          <span class="math ...">\(\text{at } x = ...\)</span>  then where, a row each)
+        </div>
       </div>
       <div class="xent-domain">for ...</div>
     </div>
@@ -39,7 +46,6 @@ from xentlib.symbolic.checking import _fmt, _fmt_pair
 __all__ = ["latex_text", "to_html", "to_latex", "to_text"]
 
 MARKS = {"proved": "✓", "tested": "≈", "failed": "✗"}
-COLORS = {"proved": "#1a7f37", "tested": "#9a6700", "failed": "#cf222e"}
 LATEX_MARKS = {
     "proved": r"{\color{green}\checkmark}",
     "tested": r"{\color{orange}\approx}",
@@ -135,6 +141,23 @@ def _counterexample_rows(step):
     return [r + "," if i < len(rows) - 1 else r for i, r in enumerate(rows)]
 
 
+def _counterexample_html_rows(step):
+    """LaTeX rows for the site: the failing comparison first, then where it fails.
+
+    A reader (on a phone, a row per line) sees what is false before the values.
+    """
+    ce = step.counterexample
+    if ce is None:
+        return [r"\text{false: " + re.sub(r"[{}\\$]", "", step.method) + "}"]
+    left, right = (t.replace("undefined", r"\text{undefined}").replace(" (they", r"\text{ (they")
+                   .replace("digits)", r"digits)}") for t in _fmt_pair(ce.lhs, ce.rhs))
+    where = "" if ce.entry is None else r"\text{entry }" + ce.entry_label() + r"\text{: }"
+    rows = [rf"\text{{false: }}{where}{{{left}}} \neq {{{right}}}"]
+    pairs = [f"{_latex_name(k)} = {{{_fmt(v)}}}" for k, v in ce.values.items()]
+    rows += [r"\text{at }" * (i == 0) + ",\\ ".join(pairs[i:i + 3]) for i in range(0, len(pairs), 3)]
+    return rows
+
+
 def to_latex(d):
     r"""The chain as ``$$\begin{aligned} ... \end{aligned}$$``."""
     lines = [f"{d.lhs} &= {_expr_latex(d.start, d.display)}"]
@@ -164,8 +187,7 @@ def to_html(d):
     for s in d.steps:
         v = s.verdict
         # Hovering the mark tells how the verdict was reached.
-        mark = (f'<span class="xent-mark" title="{html.escape(s.method)}" '
-                f'style="color:{COLORS[v]}">{MARKS[v]}</span>')
+        mark = f'<span class="xent-mark" title="{html.escape(s.method)}">{MARKS[v]}</span>'
         reason = [mark, " ", html_text(s.reason)]
         texts = _conditions_texts(s)
         if texts:
@@ -177,9 +199,9 @@ def to_html(d):
                f'<div class="xent-expr">{_math_html("= " + _expr_latex(s.expr, s.display), display=True)}</div>',
                f'<div class="xent-reason">{"".join(reason)}</div>']
         if not s.ok:
-            # The rows already end in a comma; in one line they only need a space.
-            ce = "\\ ".join(_counterexample_rows(s))
-            row.append(f'<div class="xent-counterexample">{_math_html(ce)}</div>')
+            # One math span per row: each wraps to the next line on a narrow screen.
+            ce = " ".join(_math_html(r) for r in _counterexample_html_rows(s))
+            row.append(f'<div class="xent-counterexample">{ce}</div>')
         row.append("</div>")
         rows.append("".join(row))
     if d.domain:
