@@ -270,7 +270,7 @@ def _curvature():
         "For one example, $z = \\sum_{i=1}^{d} \\theta_i x_i$, $a = \\sigma(z)$ and "
         "$L = \\log(1 + e^{z}) - y z$. Derive the Hessian entry "
         "$\\partial^2 L / \\partial \\theta_j \\partial \\theta_k$. Write a, y, x[j], "
-        "theta[j]. There is no name z: write $a$ for $\\sigma(z)$, or $z$ itself as "
+        "x[k], theta[j]. There is no name z: write $a$ for $\\sigma(z)$, or $z$ itself as "
         "Sum(theta[i]*x[i], i, 1, d).",
         r"\frac{\partial^2 L}{\partial \theta_j\, \partial \theta_k}",
         sp.Derivative(xs.bce_with_logits(z, y), theta[j], theta[k]),
