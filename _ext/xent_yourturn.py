@@ -1,9 +1,10 @@
 """The "your turn" exercises on the static site (xentlib.yourturn.static).
 
-A page whose HTML contains an exercise gets the bundled math.js subset
-(static/yourturn-mathjs.min.js, built by _ext/yourturn/ from pinned versions), the
-checker (static/yourturn.js) and its styles (static/yourturn.css); other pages load none
-of them.
+A page whose HTML contains an exercise gets the checker (static/yourturn.js) and its
+styles (static/yourturn.css); other pages load neither. The checker fetches the bundled
+math.js subset (static/yourturn-mathjs.min.js, built by _ext/yourturn/ from pinned
+versions) when a reader first focuses or submits a form, so a page that is only read
+never downloads it.
 """
 
 from pathlib import Path
@@ -22,7 +23,6 @@ def _add_assets(app, pagename, templatename, context, doctree):
         return
     # Called from html-page-context, these add the files to this page only.
     app.add_css_file("yourturn.css")
-    app.add_js_file("yourturn-mathjs.min.js", loading_method="defer")
     app.add_js_file("yourturn.js", loading_method="defer")
 
 

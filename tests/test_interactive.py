@@ -249,14 +249,15 @@ def test_static_html_has_one_frame_per_state_in_grid_order(color_figure):
     sf = color_figure
     parser, data = parse(sf.static_html())
     assert data["shape"] == [17, 2]
-    assert len(data["index"]) == 17 * 2
+    # One panel: one image, one frame index per state.
+    assert len(data["index"]) == 1 and len(data["index"][0]) == 17 * 2
     # Every state has its own colour, so no two frames coincide.
     assert len(data["frames"]) == 17 * 2
     # Lossless WebP frames, named so for the page's script.
     assert data["mime"] == "image/webp"
     assert all(base64.b64decode(f)[8:16] == b"WEBPVP8L" for f in data["frames"])
     for flat, (z, y) in enumerate(itertools.product(sf.grids[0], sf.grids[1])):
-        frame = base64.b64decode(data["frames"][data["index"][flat]])
+        frame = base64.b64decode(data["frames"][data["index"][0][flat]])
         pixels = png_pixels(frame)
         expected = 255 * np.array([(z + 8) / 16, 0.5 * y, 0.25])
         np.testing.assert_allclose(pixels.reshape(-1, 3).mean(axis=0), expected, atol=1.5)
@@ -272,7 +273,7 @@ def test_static_html_shows_the_default_state_without_javascript(color_figure):
         shown.reshape(-1, 3).mean(axis=0), 255 * np.array([10 / 16, 0.5, 0.25]), atol=1.5
     )
     default_flat = sf.states().index({"z": 2.0, "y": 1})
-    assert img["src"].split(",", 1)[1] == data["frames"][data["index"][default_flat]]
+    assert img["src"].split(",", 1)[1] == data["frames"][data["index"][0][default_flat]]
     assert "z = 2" in img["alt"] and "y = 1" in img["alt"]
     # The slider sits at its default position and the choice's default button
     # is pressed, all disabled until the script enables them.
@@ -307,7 +308,7 @@ def test_frames_differ_exactly_when_the_drawn_parameters_differ():
     assert len(set(frames)) == 17
     _, data = parse(sf.static_html())
     assert len(data["frames"]) == 17
-    assert data["index"][0] == data["index"][1]
+    assert data["index"][0][0] == data["index"][0][1]
 
 
 def test_precomputation_is_deterministic():
@@ -357,7 +358,13 @@ def test_label_math_becomes_mathjax_spans_and_plain_alt_text():
     ]
     assert parser.inputs[0]["aria-label"] == "logit z1 at rate η"
     assert parser.groups[0]["aria-label"] == "label y (cost $1)"
-    assert parser.imgs[0]["alt"] == "Figure at logit z1 at rate η = 2, label y (cost $1) = 1"
+    # What the figure shows (its title), then the controls' values.
+    assert parser.imgs[0]["alt"] == (
+        "Figure: z = 2, y = 1, at logit z1 at rate η = 2, label y (cost $1) = 1"
+    )
+    # Every state's alt text names the title that state draws.
+    z_at_minus_8 = sf.states().index({"z": -8.0, "y": 0})
+    assert data["texts"][data["described"][0][z_at_minus_8]] == "Figure: z = -8, y = 0, at "
     assert "$" not in "".join(data["alt"]).replace("$1", "")
 
 
@@ -502,6 +509,10 @@ def test_book_figures_are_svg_with_text_legible_on_a_phone():
         assert formatters["image/svg+xml"].lookup_by_type(Figure)
         with pytest.raises(KeyError):
             formatters["image/png"].lookup_by_type(Figure)
+        # ... and as HTML (panels and alt text), which the site shows
+        from xentlib.interactive import figure_html
+
+        assert formatters["text/html"].lookup_by_type(Figure) is figure_html
         fig, ax = plt.subplots()
         ax.plot([0, 1], [0, 1])
         ax.set_title("t")
@@ -517,3 +528,279 @@ def test_book_figures_are_svg_with_text_legible_on_a_phone():
         phone_font_size(0)
     with pytest.raises(ValueError, match="aspect must be positive"):
         book_figures(aspect=-1)
+
+
+# -- panels side by side ------------------------------------------------------
+
+
+def two_panel_plot(fig, z, y):
+    """The left panel follows z only, the right one z and y."""
+    left, right = fig.subplots(1, 2)
+    left.plot([-8, 8], [0, 0], color="0.5")
+    left.plot([z], [0], "o")
+    left.set(xlim=(-8.5, 8.5), title="left", xlabel="logit $z$")
+    right.plot([-8, 8], [y, y])
+    right.axvline(z, color="C3")
+    right.set(xlim=(-8.5, 8.5), ylim=(-0.5, 1.5), title="right", ylabel=r"label $\eta$")
+
+
+@pytest.fixture(scope="module")
+def two_panel_figure():
+    return slider_figure(two_panel_plot, z=Slider(-8, 8), y=Choice([0, 1]), figsize=(6, 2.5))
+
+
+def test_panels_side_by_side_are_one_image_each_cut_between_the_panels(two_panel_figure):
+    sf = two_panel_figure
+    parser, data = parse(sf.static_html())
+    frames = [img for img in parser.imgs if img.get("class") == "xsf-frame"]
+    assert len(frames) == 2 and len(data["index"]) == 2
+    widths = [int(img["width"]) for img in frames]
+    assert sum(widths) == 6 * 80 and {int(img["height"]) for img in frames} == {200}
+    assert widths == sf.panel_widths()
+    # The cut lies in the gap between the two axes' boxes (ticks and titles included).
+    fig = sf._new_figure(sf.dpi)
+    with sf._style():
+        two_panel_plot(fig, **sf.default)
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        left_box, right_box = (ax.get_tightbbox(renderer) for ax in fig.axes)
+    assert left_box.x1 <= widths[0] <= right_box.x0
+    # Side by side the panels are exactly the whole figure's pixels.
+    for flat in (0, 17, 33):
+        whole = png_pixels(sf.frames()[flat])
+        parts = [png_pixels(sf.panel_frames()[p][flat]) for p in range(2)]
+        np.testing.assert_array_equal(np.hstack(parts), whole)
+    # Each panel's frames are stored once: the left one ignores y.
+    assert len(set(data["index"][0])) == 17
+    assert len(set(data["index"][1])) == 34
+    assert len(data["frames"]) == 17 + 34
+
+
+def test_each_panel_has_alt_text_saying_what_it_shows(two_panel_figure):
+    sf = two_panel_figure
+    parser, data = parse(sf.static_html())
+    alts = [img["alt"] for img in parser.imgs]
+    assert alts == [
+        "Panel 1 of 2: left; x axis: logit z, at z = 0, y = 0",
+        "Panel 2 of 2: right; y axis: label η, at z = 0, y = 0",
+    ]
+    state = sf.states().index({"z": 3.0, "y": 1})
+    assert [data["texts"][d[state]] + data["alt"][state] for d in data["described"]] == [
+        "Panel 1 of 2: left; x axis: logit z, at z = 3, y = 1",
+        "Panel 2 of 2: right; y axis: label η, at z = 3, y = 1",
+    ]
+
+
+def test_panels_stack_below_a_tablet_width_and_keep_the_figure_width_above():
+    from xentlib.interactive import _PANELS_STYLE
+
+    assert ".xent-panels{display:flex;flex-wrap:nowrap" in _PANELS_STYLE
+    assert "@media (max-width:640px){.xent-panels{flex-wrap:wrap}}" in _PANELS_STYLE
+    assert ".xent-panels>img{min-width:0;max-width:100%;height:auto" in _PANELS_STYLE
+
+
+def test_stacked_panels_have_text_of_at_least_12_pixels_on_a_phone(two_panel_figure):
+    """A panel stacked in a 358 px column grows to the column (at most 1.5 times its size)."""
+    sf = two_panel_figure
+    text_px = sf.font_size * sf.dpi / 72
+    whole_on_phone = text_px * 358 / (6 * 80)
+    assert whole_on_phone == pytest.approx(12, abs=0.05)
+    for width in sf.panel_widths():
+        shown = min(358, 1.5 * width)
+        assert text_px * shown / width >= 1.4 * whole_on_phone
+
+
+# -- static figures -----------------------------------------------------------
+
+
+def _svg_images(page_html):
+    import urllib.parse
+    import xml.etree.ElementTree as ET
+
+    parser = _Parser()
+    parser.feed(page_html)
+    svgs = []
+    for img in parser.imgs:
+        prefix = "data:image/svg+xml,"
+        assert img["src"].startswith(prefix)
+        svgs.append(ET.fromstring(urllib.parse.unquote(img["src"][len(prefix):])))
+    return parser.imgs, svgs
+
+
+def _svg_text(svg):
+    return " ".join(t for t in svg.itertext() if t.strip())
+
+
+def test_figure_html_cuts_two_panels_into_two_svgs():
+    import matplotlib.pyplot as plt
+
+    from xentlib.interactive import figure_html
+
+    def draw():
+        fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3), layout="constrained")
+        a.plot([0, 1], [0, 1], label="first")
+        a.plot([0, 1], [1, 0], label="second")
+        a.set(title="Alpha", xlabel="logit $z$", ylabel="loss")
+        a.legend()
+        image = b.imshow(np.arange(12.0).reshape(3, 4))
+        fig.colorbar(image, ax=b, label="Gamma")
+        b.set_title("Beta")
+        return fig
+
+    fig = draw()
+    text = figure_html(fig)
+    imgs, svgs = _svg_images(text)
+    assert len(imgs) == 2
+    assert "Alpha" in _svg_text(svgs[0]) and "Beta" not in _svg_text(svgs[0])
+    assert "Beta" in _svg_text(svgs[1]) and "Gamma" in _svg_text(svgs[1])
+    assert "Alpha" not in _svg_text(svgs[1])
+    for img, svg in zip(imgs, svgs):
+        # The img's CSS size is the SVG's own (points are 4/3 CSS pixels).
+        assert int(img["width"]) == pytest.approx(float(svg.get("width").removesuffix("pt")) * 4 / 3, abs=1)
+        assert img["style"] == f"flex:1 1 {img['width']}px"
+    total = sum(int(img["width"]) for img in imgs)
+    assert f'style="max-width:{total}px"' in text
+    assert total == pytest.approx(8 * 96, abs=0.3 * 96)
+    assert [img["alt"] for img in imgs] == [
+        "Panel 1 of 2: Alpha; loss against logit z; legend: first, second",
+        "Panel 2 of 2: Beta; colour bar: Gamma",
+    ]
+    # The same drawing gives the same bytes (a re-executed notebook shows no noise).
+    again = draw()
+    assert figure_html(again) == text
+    plt.close(fig)
+    plt.close(again)
+
+
+@pytest.mark.parametrize("layout", ["one", "column", "suptitle"])
+def test_figure_html_keeps_other_figures_whole(layout):
+    import matplotlib.pyplot as plt
+
+    from xentlib.interactive import figure_html
+
+    if layout == "one":
+        fig, ax = plt.subplots()
+        axes = [ax]
+    elif layout == "column":
+        fig, axes = plt.subplots(2, 1)
+    else:
+        fig, axes = plt.subplots(1, 2)
+        fig.suptitle("both")
+    for ax in axes:
+        ax.plot([0, 1], [0, 1])
+        ax.set_title("panel")
+    imgs, svgs = _svg_images(figure_html(fig))
+    assert len(imgs) == 1
+    assert imgs[0]["alt"].startswith("Figure: panel")
+    plt.close(fig)
+
+
+def test_panels_stack_in_a_browser_at_390_pixels_and_sit_side_by_side_at_1280():
+    """The HTML as a page shows it: stacked, column-wide panels on a phone."""
+    import os
+    from pathlib import Path
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    chromium = Path(os.environ.get("XENT_CHROMIUM", "/usr/bin/chromium"))
+    if not chromium.exists():
+        pytest.skip(f"no Chromium at {chromium}")
+    import matplotlib.pyplot as plt
+
+    from xentlib.interactive import figure_html
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(6, 3), layout="constrained")
+    a.plot([0, 1], [0, 1])
+    b.plot([0, 1], [1, 0])
+    static = figure_html(fig)
+    plt.close(fig)
+    sliders = slider_figure(two_panel_plot, z=Slider(-8, 8), y=Choice([0, 1]), figsize=(6, 2.5))
+    page_html = (
+        "<!doctype html><meta name=viewport content='width=device-width'>"
+        "<body style='margin:0;padding:0 16px'>"
+        f"<div id=static>{static}</div><div id=sliders>{sliders.static_html()}</div>"
+    )
+    boxes = """id => Array.from(document.querySelectorAll('#' + id + ' .xent-panels > img'))
+        .map(i => { const r = i.getBoundingClientRect();
+                    return [r.left, r.top, r.width, r.bottom, i.naturalWidth]; })"""
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium))
+        try:
+            for width, stacked in ((390, True), (1280, False)):
+                page = browser.new_page(viewport={"width": width, "height": 900})
+                page.set_content(page_html, wait_until="load")
+                for figure in ("static", "sliders"):
+                    first, second = page.evaluate(boxes, figure)
+                    if stacked:
+                        assert second[1] >= first[3] - 0.5, (figure, first, second)
+                        # As wide as the column; slider frames (pixels) at most 1.5 times their size.
+                        for box, drawn in zip((first, second), sliders.panel_widths()):
+                            expected = 358 if figure == "static" else min(358, round(1.5 * drawn))
+                            assert box[2] == pytest.approx(expected, abs=1)
+                    else:
+                        assert second[1] == pytest.approx(first[1], abs=0.5)
+                        assert second[0] == pytest.approx(first[0] + first[2], abs=1)
+                # The slider figure's text, at its drawn size scaled to the screen.
+                text_px = sliders.font_size * sliders.dpi / 72
+                shown = page.evaluate(boxes, "sliders")
+                scales = [box[2] / w for box, w in zip(shown, sliders.panel_widths())]
+                assert min(scales) * text_px >= 12
+                page.close()
+        finally:
+            browser.close()
+
+
+def test_a_panel_too_heavy_for_svg_is_a_sharp_webp():
+    """Thousands of markers: a 2x lossless WebP, far lighter than their SVG."""
+    import matplotlib.pyplot as plt
+
+    from xentlib.interactive import figure_html
+
+    rng = np.random.default_rng(0)
+    fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3), layout="constrained")
+    a.plot(rng.normal(size=20000), rng.normal(size=20000), ".", ms=1)
+    a.set_title("many points")
+    b.plot([0, 1], [0, 1])
+    b.set_title("one line")
+    text = figure_html(fig)
+    plt.close(fig)
+    parser = _Parser()
+    parser.feed(text)
+    heavy, light = parser.imgs
+    assert heavy["src"].startswith("data:image/webp;base64,")
+    assert light["src"].startswith("data:image/svg+xml,")
+    pixels = Image.open(io.BytesIO(base64.b64decode(heavy["src"].split(",", 1)[1])))
+    # Two device pixels per CSS pixel.
+    assert pixels.size[0] == pytest.approx(2 * int(heavy["width"]), abs=2)
+    assert pixels.size[1] == pytest.approx(2 * int(heavy["height"]), abs=2)
+    assert len(heavy["src"]) < 150_000
+    assert heavy["alt"] == "Panel 1 of 2: many points"
+
+
+def test_alt_text_reads_tex_as_words_and_starts_with_the_figures_label():
+    import matplotlib.pyplot as plt
+
+    from xentlib.interactive import figure_alt_texts, label_text
+
+    assert label_text(r"$\mathrm{KL}(y\,\|\,a)$") == "KL(y ‖ a)"
+    assert label_text(r"$a \odot (g - \langle g, a \rangle)$") == "a ⊙ (g - ⟨ g, a ⟩)"
+    fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3), layout="constrained")
+    a.imshow(np.eye(3))
+    b.plot([0, 1], [0, 1])
+    b.set_title("loss")
+    fig.canvas.draw()
+    from xentlib.interactive import _panel_cuts
+
+    cuts = _panel_cuts(fig)
+    assert figure_alt_texts(fig, cuts) == ["Panel 1 of 2", "Panel 2 of 2: loss"]
+    fig.set_label("decision regions and the training loss")
+    assert figure_alt_texts(fig, cuts) == [
+        "Panel 1 of 2 (decision regions and the training loss)",
+        "Panel 2 of 2 (decision regions and the training loss): loss",
+    ]
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    ax.axis("off")
+    for k, word in enumerate(["$x$", "$z = Wx + b$", "$L$"]):
+        ax.text(k, 0, word)
+    assert figure_alt_texts(fig, None) == ["Figure: diagram with the labels x, z = Wx + b, L"]
+    plt.close(fig)

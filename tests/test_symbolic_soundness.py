@@ -13,6 +13,7 @@ import pytest
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
+from tests.verdicts import proved, refuted
 from xentlib import symbolic as xs
 from xentlib.symbolic.audit import CheckError
 from xentlib.symbolic.budgets import within
@@ -22,18 +23,6 @@ i, j, k, r = sp.symbols("i j k r", integer=True, positive=True)
 C, n = sp.symbols("C n", integer=True, positive=True)
 zb, yb = sp.IndexedBase("z"), sp.IndexedBase("y")
 sig = xs.sigmoid
-
-
-def refuted(lhs, rhs, **kw):
-    proof = xs.check_equal(lhs, rhs, **kw)
-    assert not proof.ok and not proof.proved, proof
-    return proof
-
-
-def proved(lhs, rhs, **kw):
-    proof = xs.check_equal(lhs, rhs, **kw)
-    assert proof.ok and proof.proved, proof
-    return proof
 
 
 # ---------------------------------------------------------------------------------------
@@ -77,10 +66,12 @@ def test_a_size_positivity_is_shown():
     assert "$C \\geq 1$" in proof.assumptions
 
 
-def test_a_condition_on_a_plain_symbol_applies_to_the_real_one():
+def test_a_condition_on_a_differently_declared_symbol_is_an_error():
+    # a plain a and a real a print alike: a condition on one says nothing about the other
     plain = sp.Symbol("a")
-    proof = proved(sp.log(a**2), 2 * sp.log(a), given=xs.positive(plain))
-    assert proof.ok
+    with pytest.raises(CheckError, match=r"two different symbols are both called a: "
+                       r"sp\.Symbol\('a', real=True\) .* and sp\.Symbol\('a'\)"):
+        xs.check_equal(sp.log(a**2), 2 * sp.log(a), given=xs.positive(plain))
 
 
 def test_two_meanings_for_one_symbol_are_an_error():
@@ -110,6 +101,15 @@ def test_a_side_undefined_outside_the_domain_is_not_proved():
     proof = xs.check_equal(bce, a - y)
     assert not proof.proved, proof
     proved(bce, a - y, given=xs.in_open_unit_interval(a))
+
+
+def test_a_part_undefined_where_floating_point_passes_through_infinity_is_seen():
+    # sigma(log(a/(1-a))) is built as 1/(1 + (1-a)/a): at a = 0 floating point gives
+    # 1/(1 + inf) = 0 = a, but (1-a)/a is undefined there
+    lhs = sig(sp.log(a / (1 - a)))
+    proof = refuted(lhs, a)
+    assert proof.counterexample.values["a"] == 0.0 and "1/a needs a ≠ 0" in proof.method
+    proved(lhs, a, given=xs.in_open_unit_interval(a))
 
 
 def test_both_sides_undefined_somewhere_is_not_a_proof():
@@ -173,6 +173,23 @@ def test_size_one_is_tried():
     refuted(sp.Sum(sp.KroneckerDelta(r, 2), (r, 1, C)), 1)
 
 
+def test_a_sum_with_its_upper_bound_below_the_lower_is_empty():
+    # SymPy's doit() reads sum_{k=1}^{-1} 1 as -1 (Karr's convention); the page means 0
+    proof = refuted(sp.Sum(1, (r, 1, C - 2)), C - 2)
+    assert proof.counterexample.values["C"] == 1
+    assert (proof.counterexample.lhs, proof.counterexample.rhs) == (0.0, -1.0)
+    proved(sp.Sum(1, (r, 1, C)), C)
+    # empty at C = 1 in both conventions: true
+    assert xs.check_equal(sp.Sum(zb[r], (r, 1, C)) - zb[1], sp.Sum(zb[r], (r, 2, C))).ok
+
+
+def test_a_condition_holding_at_one_exact_point_is_tested_there():
+    third = sp.Rational(1, 3)
+    proof = refuted(sp.Piecewise((1, sp.Eq(x, third)), (x, True)), x)
+    assert proof.counterexample.values["x"] == pytest.approx(1 / 3)
+    proved(sp.Piecewise((third, sp.Eq(x, third)), (x, True)), x)
+
+
 def test_a_domain_on_an_entry_follows_the_index():
     lhs = sp.Sum(zb[k], (k, 1, C)) + sp.log(zb[i] ** 2)
     rhs = sp.Sum(zb[k], (k, 1, C)) + 2 * sp.log(zb[i])
@@ -186,6 +203,26 @@ def test_nested_sums_do_not_crash():
     proof = xs.check_equal(nested, sp.Sum(xb[i], (i, 1, n)) * sp.Sum(yb[j], (j, 1, C)))
     assert proof.ok, proof
     refuted(nested, sp.Sum(xb[i], (i, 1, n)) * sp.Sum(yb[j], (j, 1, C)) + 1)
+
+
+def test_swapped_double_sums_are_proved():
+    # SymPy merges a Sum of a Sum into one Sum over two indices
+    wb = sp.IndexedBase("W", real=True)
+    rows_first = sp.Sum(sp.Sum(wb[j, k], (k, 1, n)), (j, 1, C))
+    columns_first = sp.Sum(sp.Sum(wb[j, k], (j, 1, C)), (k, 1, n))
+    proved(rows_first, columns_first)
+    proof = refuted(rows_first, sp.Sum(sp.Sum(wb[k, j], (j, 1, C)), (k, 1, n)))
+    v = proof.counterexample.values
+    assert v["C"] != v["n"]  # the transposed sum differs only where the sizes differ
+
+
+@pytest.mark.parametrize("claim", [
+    sp.KroneckerDelta(i, 12) * x,
+    sp.Mul(*[(i - m) for m in range(1, 9)]),
+], ids=["delta_{i,12}", "(i-1)...(i-8)"])
+def test_an_index_without_a_size_is_tried_above_8(claim):
+    proof = refuted(claim, 0)
+    assert proof.counterexample.values["i"] > 8
 
 
 @pytest.mark.parametrize("lhs,rhs,given", [
@@ -252,6 +289,15 @@ def test_misuse_is_a_clear_error():
         xs.check_equal(zb[real_index], zb[real_index])
     with pytest.raises(CheckError, match="Idx"):
         xs.check_equal(zb[sp.Idx("q", C)], zb[sp.Idx("q", C)])
+
+
+def test_an_unknown_assumption_keyword_is_an_error():
+    with pytest.raises(CheckError, match=r"function f is declared with bogus=True, which is "
+                                         "not a SymPy assumption"):
+        xs.check_equal(sp.Function("f", bogus=True)(x) + x, x + sp.Function("f")(x))
+    with pytest.raises(CheckError, match=r"q is declared with bogus=True"):
+        q = sp.Symbol("q", bogus=True)
+        xs.check_equal(q + 1, 1 + q)
 
 
 def test_indexed_entries_are_real_numbers():

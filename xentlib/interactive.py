@@ -26,6 +26,14 @@ screen); for a 6-inch-wide figure that is 14.5 points instead of
 matplotlib's 10. :func:`book_figures` applies the same rule to a notebook's
 static matplotlib figures, drawn as SVG.
 
+Panels side by side (``fig.subplots(1, 2)``) are cut apart, one image
+each, in a row that wraps below a 640-pixel screen: on a phone each panel is
+as wide as the column, one above the other, instead of two half-width panels
+with half-size text. Every image has alt text made from what the figure says
+about itself (titles, axis labels, legend entries) and, for a slider figure,
+the controls' values. Figures are drawn on white; the site's dark scheme
+inverts their lightness and keeps their hues (``_ext/static/xent-figures.css``).
+
 The object is displayed by its MIME bundle: the widget view (chosen by
 JupyterLab), ``text/html`` (chosen by the book's HTML builder, see
 ``nb_mime_priority_overrides`` in ``_config.yml``), ``image/png`` of the
@@ -36,7 +44,9 @@ inches, 17 x 3 = 51 states): a frame quantized to 64 colours takes 6.0 kB as a
 PNG at 72 dpi, 6.3 kB at 80 dpi (the default) and 8.6 kB at 96 dpi, where a
 full-colour PNG takes 19 kB (72 dpi) to 29 kB (100 dpi). Stored as lossless
 WebP (the same pixels) the quantized frames take about a third less again, so
-that every page of the book stays within 2.5 MB. Continuous sliders get a round grid of at least 15
+that every page of the book stays within 2.5 MB. Cut into its two panels, that
+figure's frames take 12% more (each image compresses on its own; a panel that
+a slider does not change is stored once). Continuous sliders get a round grid of at least 15
 positions (17 for ``Slider(-8, 8)``); a figure may have at most 400 states,
 so that a page with a few slider figures stays well below 5 MB. Each state is
 drawn once, with the layout of the default state, which takes a few seconds
@@ -66,8 +76,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 __all__ = [
-    "Choice", "Slider", "SliderFigure", "book_figures", "label_html", "label_text",
-    "phone_font_size", "slider_figure",
+    "Choice", "Slider", "SliderFigure", "book_figures", "figure_alt_texts", "figure_html",
+    "label_html", "label_text", "phone_font_size", "slider_figure",
 ]
 
 # Positions of a continuous slider when the grid is chosen automatically.
@@ -92,7 +102,10 @@ _GREEK = {
     "sigma": "σ", "tau": "τ", "phi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω",
     "Delta": "Δ", "Sigma": "Σ", "partial": "∂", "nabla": "∇", "infty": "∞",
     "cdot": "·", "times": "×", "le": "≤", "ge": "≥", "to": "→",
+    "odot": "⊙", "langle": "⟨", "rangle": "⟩", "sqrt": "√", "sum": "Σ", "top": "ᵀ",
 }
+# TeX spacing and delimiter commands that are not letters.
+_TEX_SYMBOLS = {",": " ", ";": " ", ":": " ", "!": "", " ": " ", "|": "‖"}
 
 
 def _check_label(label: str | None, kind: str) -> None:
@@ -141,10 +154,17 @@ def label_text(label: str) -> str:
     Examples:
         >>> label_text(r"learning rate $\\eta$, logit $z_{1}$")
         'learning rate η, logit z1'
+        >>> label_text(r"$\\mathrm{KL}(y\\,\\|\\,a)$")
+        'KL(y ‖ a)'
     """
 
     def plain(tex: str) -> str:
-        tex = re.sub(r"\\([A-Za-z]+)", lambda m: _GREEK.get(m.group(1), m.group(1)), tex)
+        tex = re.sub(r"\\([,;:! |])", lambda m: _TEX_SYMBOLS[m.group(1)], tex)
+        tex = re.sub(
+            r"\\([A-Za-z]+)",
+            lambda m: "" if m.group(1) in _SILENT_TEX else _GREEK.get(m.group(1), m.group(1)),
+            tex,
+        )
         return re.sub(r"[{}_\\]", "", tex)
 
     return "".join(plain(t) if is_math else t for is_math, t in _label_parts(label))
@@ -379,7 +399,7 @@ FRAME_MIME = "image/webp"
 _SCRIPT = """(function () {
 var root = document.currentScript.parentNode;
 var data = JSON.parse(root.querySelector("script.xsf-data").textContent);
-var img = root.querySelector("img.xsf-frame");
+var imgs = root.querySelectorAll("img.xsf-frame");
 var controls = root.querySelectorAll(".xsf-control");
 var position = [];
 function show() {
@@ -393,8 +413,10 @@ function show() {
       buttons[b].setAttribute("aria-pressed", b === position[i] ? "true" : "false");
     }
   }
-  img.src = "data:" + data.mime + ";base64," + data.frames[data.index[state]];
-  img.alt = data.alt[state];
+  for (var p = 0; p < imgs.length; p++) {
+    imgs[p].src = "data:" + data.mime + ";base64," + data.frames[data.index[p][state]];
+    imgs[p].alt = data.texts[data.described[p][state]] + data.alt[state];
+  }
 }
 Array.prototype.forEach.call(controls, function (control, i) {
   var input = control.querySelector("input.xsf-input");
@@ -443,6 +465,261 @@ def _json_for_script(obj: Any) -> str:
     # Escaping "<", ">" and "&" keeps labels from closing the script element.
     text = json.dumps(obj, separators=(",", ":"), ensure_ascii=True)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+# -- panels side by side -------------------------------------------------------
+
+# Below this screen width panels side by side are stacked, each as wide as the
+# column: at 390 pixels two panels of a 6-inch figure would be 180 pixels wide.
+_STACK_BELOW_PX = 640
+# Panels of one figure: a row that wraps on a narrow screen, each panel then
+# filling the column (flex-grow); on a wide screen the row is never wider than
+# the figure, so the panels keep their drawn size side by side.
+_PANELS_STYLE = (
+    ".xent-panels{display:flex;flex-wrap:nowrap;align-items:flex-start}"
+    ".xent-panels>img{min-width:0;max-width:100%;height:auto;display:block}"
+    f"@media (max-width:{_STACK_BELOW_PX}px){{.xent-panels{{flex-wrap:wrap}}}}"
+)
+# A panel's SVG larger than this (bytes) is shown as a lossless WebP instead.
+_SVG_BUDGET = 150_000
+# A stacked slider panel grows to the column's width, but its frames are
+# pixels: beyond 1.5 times their size they would blur (their text is legible
+# at their own size, see phone_font_size).
+_MAX_UPSCALE = 1.5
+# A diagram's alt text names at most this many of its labels.
+_MAX_DIAGRAM_LABELS = 16
+# Formatting commands that carry no words of their own in alt text.
+_SILENT_TEX = {
+    "mathrm", "mathbf", "mathit", "mathsf", "mathcal", "boldsymbol", "text",
+    "operatorname", "left", "right", "displaystyle", "rm", "bf", "it",
+}
+
+
+def _panel_axes(fig: Any) -> list[list[Any]]:
+    """The figure's axes grouped into panels side by side, left to right.
+
+    Axes whose horizontal extents overlap (a twin axis, a column of a grid)
+    are one panel; a colour bar belongs to the panel of the image it explains.
+    """
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    main = [ax for ax in axes if not hasattr(ax, "_colorbar")]
+    columns: list[list[Any]] = []
+    extents: list[list[float]] = []
+    for ax in sorted(main, key=lambda a: a.get_position().x0):
+        box = ax.get_position()
+        if extents and box.x0 < extents[-1][1]:
+            columns[-1].append(ax)
+            extents[-1][1] = max(extents[-1][1], box.x1)
+        else:
+            columns.append([ax])
+            extents.append([box.x0, box.x1])
+    for cax in (ax for ax in axes if hasattr(ax, "_colorbar")):
+        parent = getattr(cax._colorbar.mappable, "axes", None)
+        home = [c for c in columns if parent in c]
+        if home:
+            home[0].append(cax)
+        elif columns:
+            x = cax.get_position().x0
+            max(zip(extents, columns), key=lambda ec: (ec[0][0] <= x, ec[0][0]))[1].append(cax)
+        else:
+            columns.append([cax])
+    return columns
+
+
+def _panel_cuts(fig: Any) -> list[float] | None:
+    """Where to cut a drawn figure into its panels: x positions in pixels.
+
+    The cut between two neighbouring panels is the middle of the gap between
+    their tight bounding boxes (tick labels and titles included). ``None`` when
+    the figure is one panel, when panels' boxes overlap, or when it has
+    figure-level text (a suptitle, a figure legend) that no single panel owns.
+    """
+    if (
+        getattr(fig, "_suptitle", None) is not None
+        or getattr(fig, "_supxlabel", None) is not None
+        or getattr(fig, "_supylabel", None) is not None
+        or fig.texts
+        or fig.legends
+        or fig.subfigs
+    ):
+        return None
+    columns = _panel_axes(fig)
+    if len(columns) < 2:
+        return None
+    renderer = fig.canvas.get_renderer()
+    boxes = [
+        [b for b in (ax.get_tightbbox(renderer) for ax in column) if b is not None]
+        for column in columns
+    ]
+    if not all(boxes):
+        return None
+    spans = [(min(b.x0 for b in bs), max(b.x1 for b in bs)) for bs in boxes]
+    if any(left[1] > right[0] for left, right in zip(spans, spans[1:])):
+        return None
+    return [0.5 * (left[1] + right[0]) for left, right in zip(spans, spans[1:])]
+
+
+def _describe_axes(axes: Sequence[Any]) -> str:
+    """What one panel shows, in words: its title, axes, legend and colour bar."""
+    parts = []
+    for ax in axes:
+        if hasattr(ax, "_colorbar"):
+            label = ax.get_ylabel() or ax.get_xlabel()
+            parts.append(f"colour bar{': ' + label if label else ''}")
+            continue
+        title = " ".join(
+            t for t in (ax.get_title(loc) for loc in ("left", "center", "right")) if t
+        )
+        if title:
+            parts.append(title)
+        x, y = ax.get_xlabel(), ax.get_ylabel()
+        if x and y:
+            parts.append(f"{y} against {x}")
+        elif x or y:
+            parts.append(f"x axis: {x}" if x else f"y axis: {y}")
+        legend = ax.get_legend()
+        if legend is not None:
+            entries = [t.get_text() for t in legend.get_texts() if t.get_text()]
+            if entries:
+                parts.append("legend: " + ", ".join(entries))
+        if not (title or x or y or legend):
+            # A diagram: its words are the text placed on it.
+            words = [t.get_text() for t in ax.texts if t.get_text().strip()]
+            if words:
+                parts.append("diagram with the labels " + ", ".join(words[:_MAX_DIAGRAM_LABELS]))
+    return label_text("; ".join(parts))
+
+
+def figure_alt_texts(fig: Any, cuts: Sequence[float] | None) -> list[str]:
+    """Alt text of each image a figure is shown as (one, or one per panel).
+
+    Built from what the figure says about itself: titles, axis labels,
+    legend entries and colour bar labels (``$...$`` read as plain text),
+    after the figure's label if it has one (``fig.set_label("...")``, for
+    what no text on the figure says, such as a picture of decision regions).
+
+    Examples:
+        >>> from matplotlib.figure import Figure
+        >>> fig = Figure()
+        >>> ax = fig.subplots()
+        >>> _ = ax.set(title="loss", xlabel="logit $z$", ylabel="$L$")
+        >>> figure_alt_texts(fig, None)
+        ['Figure: loss; L against logit z']
+        >>> fig.set_label("the loss falls as the logit grows")
+        >>> figure_alt_texts(fig, None)
+        ['Figure: the loss falls as the logit grows; loss; L against logit z']
+    """
+    columns = _panel_axes(fig) if cuts else [list(fig.axes)]
+    if cuts and len(columns) != len(cuts) + 1:
+        # A slider state drawn with other panels than the cuts were made for.
+        columns = [[] for _ in range(len(cuts) + 1)]
+    label = label_text(fig.get_label() or "")
+    texts = [_describe_axes(c) for c in columns]
+    if not cuts:
+        words = "; ".join(t for t in (label, texts[0]) if t)
+        return [f"Figure: {words}" if words else "Figure"]
+    n = len(texts)
+    head = [f"Panel {k + 1} of {n}" + (f" ({label})" if label else "") for k in range(n)]
+    return [f"{h}: {t}" if t else h for h, t in zip(head, texts)]
+
+
+def _svg_data_uri(svg: bytes) -> str:
+    # Percent-encoding only what a URL or an HTML attribute cannot hold keeps
+    # an SVG far smaller than base64 and still readable.
+    from urllib.parse import quote
+
+    return "data:image/svg+xml," + quote(svg.decode("utf-8"), safe=" !$&'()*+,-./:;=?@_~")
+
+
+def _panel_source(fig: Any, box: Any) -> str:
+    """The part of a figure inside ``box`` (inches) as a data URI.
+
+    An SVG, unless that is larger than ``_SVG_BUDGET`` bytes (thousands of
+    markers): then lossless WebP with a 256-colour palette at two device
+    pixels per CSS pixel (192 dpi), sharp on a phone's screen and a fraction
+    of the size.
+    """
+    import matplotlib
+    from PIL import Image
+
+    buf = io.BytesIO()
+    # Text stays text: smaller than glyph outlines, and it can be selected. A
+    # fixed salt gives the same element ids at every run, so a re-executed
+    # notebook's output changes only where its figure does.
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "xent"}):
+        fig.savefig(
+            buf, format="svg", bbox_inches=box,
+            facecolor=fig.get_facecolor(), edgecolor=fig.get_edgecolor(),
+            metadata={"Date": None},
+        )
+    if buf.tell() <= _SVG_BUDGET:
+        return _svg_data_uri(buf.getvalue())
+    buf = io.BytesIO()
+    fig.savefig(
+        buf, format="png", dpi=192, bbox_inches=box,
+        facecolor=fig.get_facecolor(), edgecolor=fig.get_edgecolor(),
+    )
+    buf.seek(0)
+    image = Image.open(buf).convert("RGB").quantize(
+        colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+    )
+    out = io.BytesIO()
+    image.convert("RGB").save(out, format="WEBP", lossless=True, quality=100, method=4)
+    return "data:image/webp;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+
+
+def figure_html(fig: Any) -> str:
+    """A matplotlib figure as HTML: SVG images, one per panel side by side.
+
+    A figure with panels side by side (``plt.subplots(1, 2)``) is cut between
+    its panels, each an SVG of its own, laid out in a row that wraps on a
+    narrow screen so that each panel is shown as wide as a phone's column
+    instead of half of it; a figure of one panel is one SVG. A panel whose
+    SVG would exceed 150 kB (thousands of markers) is a lossless WebP at
+    192 dpi instead. Every image has alt text from
+    :func:`figure_alt_texts`. Images are drawn on the figure's
+    own (white) background, for a light page; the book's dark scheme inverts
+    their lightness (see ``_ext/static/xent-figures.css``).
+    """
+    from matplotlib.transforms import Bbox
+
+    fig.canvas.draw()
+    cuts = _panel_cuts(fig)
+    renderer = fig.canvas.get_renderer()
+    pad = 0.1  # inches, as IPython's bbox_inches="tight"
+    tight = fig.get_tightbbox(renderer).padded(pad)
+    edges = [tight.x0, *(c / fig.dpi for c in cuts or []), tight.x1]
+    columns = _panel_axes(fig) if cuts else [list(fig.axes)]
+    # Each panel's SVG holds only its own axes (the others hidden, the layout
+    # frozen so that the panel stays where it was drawn): cropping alone would
+    # carry every panel in every file.
+    engine = fig.get_layout_engine()
+    fig.set_layout_engine("none")
+    images = []
+    try:
+        for (x0, x1), alt, own in zip(
+            zip(edges, edges[1:]), figure_alt_texts(fig, cuts), columns
+        ):
+            others = [ax for column in columns if column is not own for ax in column]
+            for ax in others:
+                ax.set_visible(False)
+            box = Bbox([[x0, tight.y0], [x1, tight.y1]])
+            src = _panel_source(fig, box)
+            for ax in others:
+                ax.set_visible(True)
+            width, height = round(96 * box.width), round(96 * box.height)
+            images.append(
+                f'<img src="{src}" alt="{html.escape(alt)}" '
+                f'width="{width}" height="{height}" style="flex:1 1 {width}px">'
+            )
+    finally:
+        fig.set_layout_engine(engine if engine is not None else "none")
+    total = round(96 * tight.width)
+    return (
+        f"<style>{_PANELS_STYLE}</style>"
+        f'<div class="xent-figure xent-panels" style="max-width:{total}px">'
+        f'{"".join(images)}</div>'
+    )
 
 
 class SliderFigure:
@@ -515,6 +792,9 @@ class SliderFigure:
                 f"{_MAX_STATES}; use fewer steps= or fewer sliders"
             )
         self._frames: list[bytes] | None = None
+        self._images: list[Any] | None = None
+        self._cuts: list[int] = []
+        self._panel_alt: list[list[str]] = []
 
     # -- drawing -----------------------------------------------------------
 
@@ -575,7 +855,7 @@ class SliderFigure:
             fig.savefig(buf, format="png", metadata={"Software": None})
         return buf.getvalue()
 
-    def _frame(self, fig: Any) -> bytes:
+    def _quantized(self, fig: Any) -> Any:
         from PIL import Image
 
         fig.canvas.draw()
@@ -585,15 +865,18 @@ class SliderFigure:
         # A small adaptive palette keeps antialiased lines smooth at a
         # fraction of the size of a full-colour PNG; the fast octree method
         # costs far less than drawing the figure.
-        quantized = rgba.convert("RGB").quantize(
+        return rgba.convert("RGB").quantize(
             colors=self.colors,
             method=Image.Quantize.FASTOCTREE,
             dither=Image.Dither.NONE,
         )
+
+    @staticmethod
+    def _encode(image: Any) -> bytes:
         # Lossless WebP keeps exactly these pixels in about two thirds of the
         # PNG's bytes (every browser the book supports decodes it).
         buf = io.BytesIO()
-        quantized.convert("RGB").save(buf, format="WEBP", lossless=True, quality=100, method=4)
+        image.convert("RGB").save(buf, format="WEBP", lossless=True, quality=100, method=4)
         return buf.getvalue()
 
     def states(self) -> list[dict[str, Any]]:
@@ -610,21 +893,55 @@ class SliderFigure:
         sliders move, and each frame costs one draw.
         """
         if self._frames is None:
-            with self._style():
-                self._frames = self._draw_frames()
+            self._frames = [self._encode(image) for image in self._drawn()]
         return self._frames
 
-    def _draw_frames(self) -> list[bytes]:
+    def panel_frames(self) -> list[list[bytes]]:
+        """Each panel's frames: ``panel_frames()[p][state]``, lossless WebP.
+
+        A figure whose panels sit side by side (``fig.subplots(1, 2)``) is cut
+        between its panels (see :meth:`panel_widths`), so that a phone can
+        stack them; a figure of one panel has one list, equal to
+        :meth:`frames`.
+        """
+        images = self._drawn()
+        if len(self._cuts) == 0:
+            return [self.frames()]
+        edges = [0, *self._cuts, images[0].width]
+        return [
+            [self._encode(image.crop((x0, 0, x1, image.height))) for image in images]
+            for x0, x1 in zip(edges, edges[1:])
+        ]
+
+    def panel_widths(self) -> list[int]:
+        """Width in pixels of each panel's frames (they share the figure's height)."""
+        images = self._drawn()
+        edges = [0, *self._cuts, images[0].width]
+        return [x1 - x0 for x0, x1 in zip(edges, edges[1:])]
+
+    def _drawn(self) -> list[Any]:
+        if self._images is None:
+            with self._style():
+                self._images = self._draw_states()
+        return self._images
+
+    def _draw_states(self) -> list[Any]:
         states = self.states()
         default_flat = self._flat_index(self.default_index)
         fig = self._new_figure(self.dpi)
         self.plot(fig, **states[default_flat])
-        default_frame = self._frame(fig)
+        default_image = self._quantized(fig)
+        # Panels are cut where the default state's layout leaves a gap; every
+        # state keeps that layout, so the cuts hold for all of them.
+        cuts = _panel_cuts(fig)
+        self._cuts = [round(c) for c in cuts or []]
+        default_alt = figure_alt_texts(fig, cuts)
         positions = [ax.get_position() for ax in fig.axes]
-        frames = []
+        images, self._panel_alt = [], []
         for flat, state in enumerate(states):
             if flat == default_flat:
-                frames.append(default_frame)
+                images.append(default_image)
+                self._panel_alt.append(default_alt)
                 continue
             fig.clear()
             fig.set_layout_engine("none")
@@ -634,8 +951,10 @@ class SliderFigure:
                     ax.set_position(pos)
             else:
                 fig.set_layout_engine("constrained")
-            frames.append(self._frame(fig))
-        return frames
+            images.append(self._quantized(fig))
+            # A title may show a slider's value: each state says what it shows.
+            self._panel_alt.append(figure_alt_texts(fig, cuts))
+        return images
 
     def _flat_index(self, index: Sequence[int]) -> int:
         flat = 0
@@ -653,20 +972,37 @@ class SliderFigure:
         their ``$...$`` as MathJax inline formulas. No external resource is
         loaded. Without JavaScript the controls stay disabled at their
         initial positions and the default frame shows.
+
+        Panels side by side are one image each, in a row that wraps on a
+        narrow screen (each panel then as wide as the column, or 1.5 times
+        its frames' width if that is less, beyond which pixels blur); identical
+        frames of a panel are stored once. The data holds
+        ``index[panel][state]``, the frame of each panel in each state, and
+        its alt text ``texts[described[panel][state]] + alt[state]``: what
+        the panel shows (its titles, axis labels and legend, each distinct
+        text stored once) and the controls' values.
         """
-        frames = self.frames()
+        panels = self.panel_frames()
         unique: dict[bytes, int] = {}
-        index = [unique.setdefault(f, len(unique)) for f in frames]
+        index = [[unique.setdefault(f, len(unique)) for f in frames] for frames in panels]
         encoded = [base64.b64encode(f).decode("ascii") for f in unique]
         labels = self._labels()
-        alt = [
-            "Figure at "
-            + ", ".join(
+        values = [
+            ", ".join(
                 f"{label_text(lab)} = {self._value_text(n, s[n])}"
                 for lab, n in zip(labels, self.names)
             )
             for s in self.states()
         ]
+        texts: dict[str, int] = {}
+        described = [
+            [
+                texts.setdefault("Figure at " if t == "Figure" else f"{t}, at ", len(texts))
+                for t in (alts[p] for alts in self._panel_alt)
+            ]
+            for p in range(len(panels))
+        ]
+        prefixes = list(texts)
         data = {
             "shape": list(self.shape),
             "labels": [
@@ -675,10 +1011,19 @@ class SliderFigure:
             "index": index,
             "mime": FRAME_MIME,
             "frames": encoded,
-            "alt": alt,
+            "texts": prefixes,
+            "described": described,
+            "alt": values,
         }
         default_flat = self._flat_index(self.default_index)
-        width = round(self.figsize[0] * self.dpi)
+        height = self._drawn()[0].height
+        images = "".join(
+            f'<img class="xsf-frame" src="data:{FRAME_MIME};base64,{encoded[index[p][default_flat]]}" '
+            f'alt="{html.escape(prefixes[described[p][default_flat]] + values[default_flat])}" '
+            f'width="{w}" height="{height}" '
+            f'style="flex:1 1 {w}px;max-width:min(100%,{round(_MAX_UPSCALE * w)}px)">'
+            for p, w in enumerate(self.panel_widths())
+        )
         controls = []
         for name, lab, grid, k in zip(self.names, labels, self.grids, self.default_index):
             plain = html.escape(label_text(lab))
@@ -705,10 +1050,8 @@ class SliderFigure:
                 )
         return (
             '<div class="xent-slider-figure" style="max-width:100%">'
-            f"<style>{_STYLE}</style>"
-            f'<img class="xsf-frame" src="data:{FRAME_MIME};base64,{encoded[index[default_flat]]}" '
-            f'alt="{html.escape(alt[default_flat])}" '
-            f'style="width:{width}px;max-width:100%;height:auto;display:block">'
+            f"<style>{_STYLE}{_PANELS_STYLE}</style>"
+            f'<div class="xent-panels" style="max-width:{sum(self.panel_widths())}px">{images}</div>'
             f'<div class="xsf-controls">{"".join(controls)}</div>'
             f'<script type="application/json" class="xsf-data">{_json_for_script(data)}</script>'
             f"<script>{_SCRIPT}</script>"
@@ -832,8 +1175,14 @@ def book_figures(width: float = 6.0, aspect: float = 0.6) -> None:
     zoom, the text as text), ``width`` inches wide by default, with the font
     size of :func:`phone_font_size` for every label, tick and legend, and titles
     no larger than the labels so that a narrow figure keeps them on one line.
-    Call it once, after the imports, in a chapter's first code cell. On the
-    site a figure sits on a white card in both colour schemes.
+    Call it once, after the imports, in a chapter's first code cell.
+
+    Each figure is also shown as HTML (:func:`figure_html`, the form the site
+    uses): panels side by side become one SVG each, stacked on a narrow
+    screen, and every image has alt text made from its titles, axis labels
+    and legend. The images keep a white background (JupyterLab's dark theme
+    shows them as light cards); the site's dark scheme inverts their
+    lightness, keeping hues.
 
     Args:
         width: default figure width in inches.
@@ -861,6 +1210,11 @@ def book_figures(width: float = 6.0, aspect: float = 0.6) -> None:
     from matplotlib_inline.backend_inline import set_matplotlib_formats
 
     set_matplotlib_formats("svg")
+    # The site shows the HTML (panels that stack on a phone, alt text); the SVG
+    # stays in the output for the PDF and for tools that do not render HTML.
+    from matplotlib.figure import Figure
+
+    get_ipython().display_formatter.formatters["text/html"].for_type(Figure, figure_html)
 
 
 def slider_figure(

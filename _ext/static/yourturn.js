@@ -5,8 +5,10 @@
  * with its data in <script type="application/json" class="xent-yourturn-data">: the
  * names the formula may use, the points, the book's value at each point (computed by
  * SymPy when the notebook ran), the typical mistakes' values and hints, and points where
- * the formula must stay finite (no overflow, no underflow of a term that matters). math.js (yourturn-mathjs.min.js) parses the formula
- * and typesets it back ("read as"); the evaluator below computes it in double precision,
+ * the formula must stay finite (no overflow, no underflow of a term that matters).
+ * math.js (yourturn-mathjs.min.js, 153 kB, fetched when the reader first uses a form)
+ * parses the formula and typesets it back ("read as"); the evaluator below computes it
+ * in double precision,
  * with vectors and matrices indexed from 1 as in the book. Agreement at every point is
  * reported as what it is, a test, not a proof.
  */
@@ -36,6 +38,24 @@
   var TEX_NAMES = { theta: "\\theta", pi: "\\pi" };
 
   function ReadError(message) { this.message = message; }
+
+  // The parser is loaded from beside this script, once, when a reader first focuses a
+  // form or checks an answer: a page that is only read does not download it.
+  var MATHJS_URL = new URL("yourturn-mathjs.min.js", document.currentScript.src).href;
+  var mathLoading = null;
+  function loadMath() {
+    if (window.xentMath) return Promise.resolve();
+    if (mathLoading === null) {
+      mathLoading = new Promise(function (resolve, reject) {
+        var tag = document.createElement("script");
+        tag.src = MATHJS_URL;
+        tag.onload = function () { window.xentMath ? resolve() : reject(new Error("no parser")); };
+        tag.onerror = function () { mathLoading = null; reject(new Error("not loaded")); };
+        document.head.appendChild(tag);
+      });
+    }
+    return mathLoading;
+  }
 
   // ---- reading: brackets, then math.js's parser, then every node checked -------------
 
@@ -288,7 +308,7 @@
   function setUp(root) {
     var script = root.querySelector("script.xent-yourturn-data");
     var form = root.querySelector(".xent-yourturn-static");
-    if (!script || !form || !window.xentMath) return;
+    if (!script || !form) return;
     var data = JSON.parse(script.textContent);
     var input = form.querySelector(".xent-yourturn-input");
     var button = form.querySelector(".xent-yourturn-check");
@@ -297,6 +317,14 @@
     form.hidden = false;
 
     function check() {
+      loadMath().then(judgeAnswer, function () {
+        show(echo, "", null);
+        show(result, "The formula reader (yourturn-mathjs.min.js) could not be loaded: " +
+          "check the connection and try again.", "error");
+      });
+    }
+
+    function judgeAnswer() {
       var node;
       try {
         node = read(input.value, data);
@@ -325,6 +353,7 @@
       }
     }
 
+    input.addEventListener("focus", function () { loadMath().catch(function () {}); });
     button.addEventListener("click", check);
     input.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); check(); } });
   }

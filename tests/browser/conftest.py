@@ -92,7 +92,7 @@ def chromium_path() -> Path:
             f"Chromium not found at {CHROMIUM}; install it (and the local MathJax copy) "
             "with: bash tests/browser/setup.sh"
         )
-    if not (MATHJAX_DIR / "tex-mml-chtml.js").is_file():
+    if not (MATHJAX_DIR / "startup.js").is_file():
         _missing(
             f"the local MathJax 4 copy is missing ({MATHJAX_DIR}); install it with: "
             "bash tests/browser/setup.sh"

@@ -16,7 +16,8 @@ Modules, each readable on its own:
   :func:`sums_to_one`, :func:`one_hot`, :func:`positive`, ...).
 * :mod:`~xentlib.symbolic.checking`: :func:`check_equal`, the proof and tests behind
   each step, built on :mod:`~xentlib.symbolic.audit` (symbols rebuilt from what the page
-  shows; misuse is a :class:`CheckError`), :mod:`~xentlib.symbolic.sampling` (test
+  shows; misuse is a :class:`CheckError`), :mod:`~xentlib.symbolic.testing` (the step
+  tested at sizes, indices and points), :mod:`~xentlib.symbolic.sampling` (test
   points, sizes, indices), :mod:`~xentlib.symbolic.evaluation` (floating point and
   50 digits), :mod:`~xentlib.symbolic.proving` and :mod:`~xentlib.symbolic.budgets`
   (every stage in bounded time).

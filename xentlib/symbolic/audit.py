@@ -7,8 +7,14 @@ anything is checked every symbol is rebuilt from what the page displays:
 
 * a symbol is a real number; declared ``positive``, ``negative`` or ``nonnegative``, it
   is that too, and the derivation prints it beside the step;
+* one name is one symbol: ``sp.Symbol("t")`` in a condition and
+  ``sp.Symbol("t", real=True)`` in the lines print alike but are two variables, and a
+  condition on one would say nothing about the other, so that is an error naming both;
 * an index or a size is an integer (a size at least 1); a free index lies in
-  ``1..size`` (printed as well);
+  ``1..size`` (printed as well); for an index that picks an entry with a stride
+  (``x_{2k}``), :func:`index_range` gives the values for which that entry exists;
+* substitutions that mention each other (``a = sigma(z)``, ``s = a (1 - a)``, in one
+  condition or in several) are applied until no key is left; a cycle is an error;
 * the conditions' domains on one symbol intersect (``a > 0`` and ``a \in (0, 1)`` is
   ``a \in (0, 1)``); conditions that contradict each other, or a declared assumption, are
   an error;
@@ -21,13 +27,18 @@ A summation index that is also used free in the same line (``sum_j e^{z_j}`` ins
 """
 
 import dataclasses
+import functools
 
 import sympy as sp
+from sympy.core.assumptions import _assume_defined
 from sympy.core.function import AppliedUndef
+
+from xentlib.symbolic.conditions import resolved
 from sympy.matrices import MatrixBase
 from sympy.matrices.expressions import MatrixExpr
 
-__all__ = ["Audited", "audit", "lines_of", "separate_bound_indices"]
+__all__ = ["Audited", "audit", "declaration", "index_range", "lines_of",
+           "one_symbol_per_name", "separate_bound_indices"]
 
 # Declared assumptions the page can show (as a domain) or that only say "a number".
 _HARMLESS = {"real", "complex", "extended_real", "finite", "commutative", "hermitian",
@@ -111,12 +122,50 @@ class Audited:
     declared: dict
 
 
+# Assumptions in the order a declaration states them: the strongest first, so that each
+# one named is not implied by those before it.
+_STRONGEST_FIRST = ("commutative", "zero", "prime", "even", "odd", "composite", "integer",
+                    "noninteger", "rational", "irrational", "algebraic", "transcendental",
+                    "positive", "negative", "nonnegative", "nonpositive", "nonzero", "real",
+                    "imaginary", "complex", "hermitian", "antihermitian", "finite", "infinite")
+
+
+@functools.lru_cache(maxsize=1024)
+def _fewest(facts):
+    """The fewest assumptions that imply all of ``facts`` (sorted ``(name, value)``
+    pairs): ``positive`` for everything a positive symbol is."""
+    facts = dict(facts)
+    order = [k for k in _STRONGEST_FIRST if k in facts] + sorted(set(facts) - set(_STRONGEST_FIRST))
+    chosen = {}
+    # What is true first (positive), then what is false and not implied (positive=False,
+    # which makes prime and composite false too).
+    number_kinds = ("prime", "even", "odd", "composite")
+    for wanted in (True, False):
+        if wanted is False:
+            order = [k for k in order if k not in number_kinds] + [
+                k for k in order if k in number_kinds]
+        for k in order:
+            if facts[k] is wanted and sp.Dummy(**chosen).assumptions0.get(k) is not wanted:
+                chosen[k] = wanted
+    return chosen
+
+
 def _declared(s):
-    """The assumptions the author gave ``s`` (not those SymPy derived from them)."""
-    return {k: v for k, v in getattr(s, "_assumptions_orig", {}).items()}
+    """The assumptions ``s`` was declared with, as the fewest that imply all it is.
+
+    Read from what the symbol is (its ``assumptions0``), not from how it was created:
+    two equal symbols are interchangeable in SymPy's caches, and one created with every
+    implied assumption spelled out may stand for the other.
+    """
+    return dict(_fewest(tuple(sorted(s.assumptions0.items()))))
 
 
 def _refuse(what, declared):
+    unknown = sorted(f"{k}={v}" for k, v in declared.items() if k not in _assume_defined)
+    if unknown:
+        raise CheckError(f"{what} is declared with {', '.join(unknown)}, which is not a SymPy "
+                         "assumption (a misspelling?); declare it real (or integer for an "
+                         "index) and state a domain with positive / negative / nonnegative")
     bad = sorted(f"{k}={v}" for k, v in declared.items()
                  if k not in _HARMLESS and k not in _SHOWN and k != "integer")
     if bad:
@@ -218,9 +267,19 @@ def _rebuild_base(b):
 def _check_functions(exprs):
     for e in exprs:
         for f in sp.sympify(e).atoms(AppliedUndef):
+            declared = dict(getattr(f.func, "_kwargs", None) or {})
+            unknown = sorted(f"{k}={v}" for k, v in declared.items()
+                             if k not in _assume_defined)
+            if unknown:
+                raise CheckError(
+                    f"the function {f.func} is declared with {', '.join(unknown)}, which is "
+                    "not a SymPy assumption (a misspelling?); declare it "
+                    f"sp.Function({str(f.func)!r}, real=True)")
             bad = [k for k in ("positive", "negative", "nonnegative", "nonpositive",
                                "integer", "even", "odd", "zero", "nonzero", "prime")
                    if getattr(f, f"is_{k}") is True]
+            bad += sorted(f"{k}={v}" for k, v in declared.items()
+                          if k not in _HARMLESS and k not in bad)
             if bad:
                 raise CheckError(
                     f"the function {f.func} is declared {', '.join(bad)}: the page does "
@@ -242,6 +301,56 @@ def _check_indices(exprs):
                         raise CheckError(
                             f"the index {s} of {x} is not declared integer: use "
                             f"sp.Symbol({str(s)!r}, integer=True, positive=True)")
+
+
+def declaration(s):
+    """How ``s`` was written: ``sp.Symbol('t', real=True)``."""
+    flags = "".join(f", {k}={v}" for k, v in sorted(_declared(s).items()))
+    return f"sp.{type(s).__name__}({s.name!r}{flags})"
+
+
+def _named_symbols(e):
+    """The plain symbols of ``e``, the labels of its IndexedBases included."""
+    e = sp.sympify(e)
+    found = {s for s in e.atoms(sp.Symbol) if not isinstance(s, sp.Dummy)}
+    return found | {b.label for b in e.atoms(sp.IndexedBase)}
+
+
+def one_symbol_per_name(lines, conditions, known=None, lines_are="the lines"):
+    """Refuse two different SymPy symbols with the same name.
+
+    ``sp.Symbol("t")`` and ``sp.Symbol("t", real=True)`` print alike but are different
+    variables: a condition on one says nothing about the other, and the page would show
+    one ``t`` where the check sees two.
+
+    Args:
+      lines: the entries of both sides.
+      conditions: the conditions of the step.
+      known: name -> ``(symbol, where)`` already met (e.g. in earlier steps); updated.
+      lines_are: what the lines are called in the message (``"step 3"``).
+
+    Raises:
+      CheckError: naming the symbol, both declarations and where each is used.
+    """
+    known = {} if known is None else known
+    places = [(lines_are, e) for e in lines]
+    for c in conditions:
+        where = f"the condition {c.text}"
+        for k, v in c.substitutions.items():
+            places += [(where, k), (where, v)]
+        places += [(where, s) for s in c.kinds]
+        places += [(where, s) for g in c.simplex for s in g]
+        places += [(where, c.size)] if c.size is not None else []
+    for where, e in places:
+        for s in sorted(_named_symbols(e), key=sp.default_sort_key):
+            first, first_where = known.setdefault(s.name, (s, where))
+            if first != s:
+                raise CheckError(
+                    f"two different symbols are both called {s.name}: {declaration(first)} "
+                    f"(in {first_where}) and {declaration(s)} (in {where}); they print "
+                    "alike, but a condition or a step about one says nothing about the "
+                    f"other. Create {s.name} once and use that same symbol everywhere")
+    return known
 
 
 def audit(lines, conditions):
@@ -268,28 +377,25 @@ def audit(lines, conditions):
     bases = {x.base for e in everything for x in sp.sympify(e).atoms(sp.Indexed)}
     bases |= {b for e in everything for b in sp.sympify(e).atoms(sp.IndexedBase)}
     labels = {b.label for b in bases}
-    mapping, by_name = {}, {}
+    one_symbol_per_name(lines, conditions)
+    mapping = {}
     bound_only = _bound_only(everything)
     for s in sorted(_symbols_of(everything), key=sp.default_sort_key):
         if not isinstance(s, sp.Symbol) or s in labels:
             continue
-        new = _rebuild_symbol(s, s in sizes, s in bound_only)
-        key = (type(new), s.name) if not isinstance(s, sp.Dummy) else s
-        shown = {k for k in _SHOWN if _declared(s).get(k) is True}
-        if key in by_name and by_name[key][1] != shown:
-            raise CheckError(f"two different symbols are both called {s.name} (one "
-                             f"declared {sorted(by_name[key][1]) or 'real'}, one "
-                             f"{sorted(shown) or 'real'}); the page shows one {s.name}")
-        by_name.setdefault(key, (new, shown))
-        mapping[s] = by_name[key][0]
+        mapping[s] = _rebuild_symbol(s, s in sizes, s in bound_only)
     for b in bases:
         mapping[b] = _rebuild_base(b)
-    new_lines = [e.xreplace(mapping) for e in lines]
+    # Only what changes is replaced: a replacement rebuilds (and so evaluates) every node
+    # above it, and a line written unevaluated (exp(log a)) keeps its form.
+    changed = {old: new for old, new in mapping.items() if old != new}
+    new_lines = [e.xreplace(changed) for e in lines]
     rebuilt = []
     for c in conditions:
         r = c.rebuilt(mapping)
         if all(r is not q for q in rebuilt):
             rebuilt.append(r)
+    rebuilt = _substitutions_resolved(rebuilt)
     # One meaning per symbol, and the domains on one symbol intersect.
     meaning, table = {}, {}
     for c in rebuilt:
@@ -331,6 +437,105 @@ def audit(lines, conditions):
     simplex = [g for c in rebuilt for g in c.simplex]
     new_sizes = sorted({mapping.get(s, s) for s in sizes}, key=str)
     return Audited(new_lines, rebuilt, kinds, simplex, new_sizes, declared)
+
+
+def _substitutions_resolved(conditions):
+    """The conditions with every substitution's value written without the other keys
+    (``a = sigma(z)`` in one step, ``s = a (1 - a)`` in a later one)."""
+    together = {}
+    for c in conditions:
+        for k, v in c.substitutions.items():
+            together.setdefault(k, v)  # two meanings for one key are refused below
+    if not together:
+        return conditions
+    try:
+        values = resolved(together)
+    except ValueError as e:
+        raise CheckError(str(e)) from None
+    out = []
+    for c in conditions:
+        if not c.substitutions:
+            out.append(c)
+            continue
+        mine = {k: values[k] if together[k] is v else
+                v.subs(values, simultaneous=True) for k, v in c.substitutions.items()}
+        out.append(c.with_substitutions(mine))
+    return out
+
+
+def _affine(ix, var):
+    """``(a, b)`` with ``ix = a var + b`` for integers ``a != 0`` and ``b``, else None."""
+    ix = sp.expand(ix)
+    if ix.free_symbols != {var}:
+        return None
+    a, b = ix.coeff(var), ix.subs(var, 0)
+    if not (a.is_Integer and b.is_Integer and a != 0) or sp.expand(a * var + b - ix) != 0:
+        return None
+    return int(a), int(b)
+
+
+def _entries_summed(exprs):
+    """``(base, position) -> (lowest, highest)`` entry a Sum with numeric bounds runs
+    over (``sum_{k=1}^{3} x_{2k}`` runs over ``x_2 .. x_6``)."""
+    spans = {}
+    for e in exprs:
+        for s in sp.sympify(e).atoms(sp.Sum):
+            var, lo, hi = s.limits[0]
+            if not (lo.is_Integer and hi.is_Integer) or hi < lo:
+                continue
+            for x in s.function.atoms(sp.Indexed):
+                for pos, ix in enumerate(x.indices):
+                    ab = _affine(ix, var)
+                    if ab is None:
+                        continue
+                    ends = (ab[0] * int(lo) + ab[1], ab[0] * int(hi) + ab[1])
+                    old = spans.get((x.base, pos), ends)
+                    spans[(x.base, pos)] = (min(old + ends), max(old + ends))
+    return spans
+
+
+def index_range(exprs, index, lowest=1, highest=None):
+    """The values of a free ``index`` for which every entry it picks exists.
+
+    With the sizes substituted (``sum_{j=1}^{4} z_j``), an index used as ``z_{2k}`` or
+    ``z_{3k+1}`` may only take the values whose entry is one of those the sums run over:
+    ``k`` in ``1..2`` for ``z_{2k}``, ``0..1`` for ``z_{3k+1}`` (within ``lowest`` and
+    ``highest``). An entry a coefficient makes fractional never arises: ``a k + b`` is
+    an integer for every integer ``k``, and it is solved for ``k`` with the coefficient
+    ``a`` rounding inwards.
+
+    Args:
+      exprs: the lines with the sizes substituted.
+      index: an integer symbol.
+      lowest, highest: the index's own range (1 and the size, for an index in 1..C).
+
+    Returns:
+      ``(lo, hi)``, empty when ``lo > hi`` (no value of the index picks an entry that
+      exists at these sizes), or the given range when no sum constrains it.
+
+    Examples:
+      >>> import sympy as sp
+      >>> k, j = sp.symbols("k j", integer=True, positive=True)
+      >>> z = sp.IndexedBase("z", real=True)
+      >>> line = sp.Sum(z[j] ** 2, (j, 1, 5)) + z[2 * k] + z[3 * k + 1]
+      >>> index_range([line], k, 1, 5)
+      (1, 1)
+    """
+    spans = _entries_summed(exprs)
+    lo, hi = lowest, highest
+    for e in exprs:
+        for x in sp.sympify(e).atoms(sp.Indexed):
+            for pos, ix in enumerate(x.indices):
+                ab = _affine(ix, index)
+                if ab is None or (x.base, pos) not in spans:
+                    continue
+                (a, b), (first, last) = ab, spans[(x.base, pos)]
+                # first <= a k + b <= last, solved for an integer k.
+                low, high = sorted(((first - b) / sp.Integer(a), (last - b) / sp.Integer(a)))
+                low, high = int(sp.ceiling(low)), int(sp.floor(high))
+                lo = low if lo is None else max(lo, low)
+                hi = high if hi is None else min(hi, high)
+    return lo, hi
 
 
 def separate_bound_indices(expr):

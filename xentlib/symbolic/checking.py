@@ -18,115 +18,70 @@ rewriting SymPy gets wrong (a captured index, a Piecewise differentiated branch 
 branch) cannot make both agree. Before either, :mod:`~xentlib.symbolic.audit` rebuilds the
 symbols from what the page shows.
 
-How a step is tested (see :mod:`~xentlib.symbolic.sampling` for the points):
-
-* A point where one side is finite and real and the other is not (a log of a negative
-  number, a division by zero) is a counterexample, like a point where the values differ.
-  Floating point only screens: each disagreement is confirmed, and a sample of agreeing
-  points (those near a threshold first) re-checked, at 50 and 75 significant digits; a
-  difference counts when it persists with the precision (raised until both sides are
-  stable, see :mod:`~xentlib.symbolic.evaluation`), with a relative tolerance of 1e-25
-  (1e-13 with a float constant, which carries 16 digits only). Confirmations have a
-  budget of their own, so that re-checks never leave a disagreement unconfirmed.
-* The random points are seeded from the step's content, so a notebook prints the same
-  thing on every run.
-* Every stage runs under a time budget (:mod:`~xentlib.symbolic.budgets`), so that a step
-  gets its verdict within about half a minute.
+How a step is tested, at which sizes, index values and points, is the subject of
+:mod:`~xentlib.symbolic.testing`. Every stage runs under a time budget
+(:mod:`~xentlib.symbolic.budgets`), so that a step gets its verdict within about half a
+minute.
 """
 
 import dataclasses
-import hashlib
-import re
 import warnings
 
 import numpy as np
 import sympy as sp
 
-from xentlib.symbolic.audit import CheckError, audit, lines_of, separate_bound_indices
+from xentlib.symbolic.audit import (
+    CheckError,
+    audit,
+    lines_of,
+    separate_bound_indices,
+)
 from xentlib.symbolic.budgets import within
 from xentlib.symbolic.conditions import _conditions
-from xentlib.symbolic.evaluation import HP_RTOL, compare, inside_domains, lambdify_numpy
-from xentlib.symbolic.proving import domain_symbols, indexed_symbol, prove_zero
+from xentlib.symbolic.expressions import evaluate
+from xentlib.symbolic.evaluation import HP_RTOL
+from xentlib.symbolic.proving import domain_symbols, prove_zero
 from xentlib.symbolic.sampling import (
-    INDEX_CHOICES,
-    index_choices,
-    kind_of,
-    landmarks,
-    near_landmark,
-    round_point,
-    sample,
-    size_configs,
+    STAND_INS,
+    stand_ins,
+    undefined_functions,
+    with_stand_ins,
+)
+from xentlib.symbolic.testing import (
+    Counterexample,
+    _Tested,
+    _bounds,
+    _content_seed,
+    _cross_check_derivatives,
+    _describe_domain,
+    _floats,
+    _indices,
+    _natural_key,
+    _sizes,
+    _test_general,
+    _test_points,
 )
 
 __all__ = ["CheckError", "Counterexample", "Proof", "check_equal"]
 
-# Test points for a step without general sizes, and per index choice with sizes.
+# Test points for a step without general sizes (per index choice with sizes: see
+# testing).
 NUM_POINTS = 256
-POINTS_PER_CHOICE = 24
-# Floating point screens; 50 digits decide (see evaluation).
-SCREEN_RTOL = 1e-9
 # A float constant (0.1) is exact to about 16 digits only.
 FLOAT_RTOL = 1e-13
-# Disagreements confirmed at 50 digits, agreeing points re-checked there, and points
-# where both sides are undefined looked at again.
-MAX_CANDIDATES = 10
-RECHECKS = 4
-UNDEFINED_CHECKS = 2
-MAX_EVALUATIONS = 12
-# 50-digit confirmations of points that disagree in floating point: a budget of their
-# own, so that re-checking agreeing points never leaves a disagreement unconfirmed.
-MAX_CONFIRMATIONS = 24
 # Time budgets in seconds of processor time: evaluating the lines (doit), all the tests
 # (each 50-digit evaluation has its own, see evaluation), the cheap proof and the
-# thorough one. Together about 30 s at most.
+# thorough one, and the derivatives' numerical cross-check. Together about 30 s at most.
 EVALUATE_SECONDS = 6.0
 TESTS_SECONDS = 10.0
 PROOF_SECONDS = 6.0
 THOROUGH_SECONDS = 6.0
+DERIVATIVE_SECONDS = 3.0
 
 
 # ---------------------------------------------------------------------------------------
 # Results
 # ---------------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class Counterexample:
-    """A point where two expressions differ.
-
-    Attributes:
-      values: ``{name: value}`` of the symbols at the point (including sizes, indices and
-        quantities fixed by the conditions, e.g. the last target of a simplex or
-        ``a = sigma(z)``).
-      lhs: value of the left (previous) side; for a Matrix, of the first entry that
-        differs. A ``complex`` where that side is not real, ``nan`` where it is undefined.
-      rhs: value of the right (new) side.
-      entry: the Matrix entry ``(row, col)`` counted from 0 (to index the Matrix in
-        Python), or ``None`` for scalars. Printed, it is counted from 1, like the
-        subscripts in the book's formulas: ``entry (3, 2)`` is row 3, column 2.
-    """
-
-    values: dict
-    lhs: float
-    rhs: float
-    entry: tuple = None
-
-    def point(self):
-        """The point as ``"z = 0.82, a = 0.6942"``."""
-        return ", ".join(f"{k} = {_fmt(v)}" for k, v in self.values.items())
-
-    def entry_label(self):
-        """The Matrix entry as the book writes it, counted from 1: ``"(3, 2)"``."""
-        if self.entry is None:
-            return None
-        row, col = self.entry
-        return f"({row + 1}, {col + 1})"
-
-    def __str__(self):
-        where = f"entry {self.entry_label()}: " if self.entry is not None else ""
-        at = f"at {self.point()}: " if self.values else ""
-        left, right = _fmt_pair(self.lhs, self.rhs)
-        return f"{at}{where}{left} != {right}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,38 +107,9 @@ class Proof:
     assumptions: tuple = ()
 
 
-def _fmt(v, digits=4):
-    """A value as the reader sees it: ``0.2123``, ``3``, ``0 + 3.142i``, ``undefined``."""
-    if isinstance(v, (int, np.integer)):
-        return str(int(v))
-    if isinstance(v, complex):
-        if v.imag == 0:
-            return _fmt(v.real, digits)
-        sign = "-" if v.imag < 0 else "+"
-        return f"{_fmt(v.real, digits)} {sign} {_fmt(abs(v.imag), digits)}i"
-    v = float(v)
-    if np.isnan(v):
-        return "undefined"
-    if v == int(v) and abs(v) < 1e6:
-        return str(int(v))
-    return f"{v:.{digits}g}"
-
-
-def _fmt_pair(lhs, rhs):
-    """Both values with as many digits as it takes to see that they differ."""
-    for digits in (4, 7, 10, 13, 17):
-        left, right = _fmt(lhs, digits), _fmt(rhs, digits)
-        if left != right:
-            return left, right
-    return left, right + " (they differ beyond 17 digits)"
-
-
-def _natural_key(name):
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
-
 
 # ---------------------------------------------------------------------------------------
-# The problem: both sides, conditions substituted, sizes and indices found
+# The problem: both sides, conditions substituted
 # ---------------------------------------------------------------------------------------
 
 
@@ -199,261 +125,6 @@ def _substitute_all(expr, conditions):
     return expr
 
 
-def _sizes(exprs):
-    """Symbols in the bounds of a Sum or Product."""
-    sizes = set()
-    for e in exprs:
-        for s in e.atoms(sp.Sum, sp.Product):
-            for _, lo, hi in s.limits:
-                sizes |= sp.sympify(hi).free_symbols | sp.sympify(lo).free_symbols
-    return sorted(sizes, key=str)
-
-
-def _indices(exprs, sizes):
-    found = set()
-    for e in exprs:
-        for s in e.free_symbols:
-            if isinstance(s, sp.Symbol) and s.is_integer and s not in sizes:
-                found.add(s)
-    return sorted(found, key=str)
-
-
-def _bounds(exprs, sizes, indices):
-    """Free index -> the size it ranges up to; and the largest literal index."""
-    base_size, literal = {}, 0
-    for e in exprs:
-        for s in e.atoms(sp.Sum, sp.Product):
-            k, lo, hi = s.limits[0]
-            for x in s.function.atoms(sp.Indexed):
-                for pos, ix in enumerate(x.indices):
-                    if ix == k and hi in sizes:
-                        base_size.setdefault((x.base, pos), hi)
-        for x in e.atoms(sp.Indexed):
-            for ix in x.indices:
-                if ix.is_Integer:
-                    literal = max(literal, int(ix))
-    bounds = {}
-    for idx in indices:
-        candidates = sorted({base_size[(x.base, pos)] for e in exprs for x in e.atoms(sp.Indexed)
-                             for pos, ix in enumerate(x.indices)
-                             if ix == idx and (x.base, pos) in base_size}, key=str)
-        if candidates:
-            bounds[idx] = candidates[0]
-        elif sizes:
-            bounds[idx] = sizes[0]
-    return bounds, literal
-
-
-def _content_seed(*parts):
-    text = "\x1f".join(sp.srepr(p) if isinstance(p, sp.Basic) else str(p) for p in parts)
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
-
-
-def _floats(exprs):
-    found = set()
-    for e in exprs:
-        found |= {f for f in e.atoms(sp.Float)}
-    return sorted(found, key=float)
-
-
-# ---------------------------------------------------------------------------------------
-# Testing at points
-# ---------------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class _Tested:
-    """What the test points found."""
-
-    agreeing: int = 0
-    counterexample: Counterexample = None
-    evaluable: bool = False
-    # A point of the domain where both sides are undefined (a Counterexample of nans).
-    undefined: Counterexample = None
-    tried: list = dataclasses.field(default_factory=list)
-    rechecks: int = RECHECKS
-    # 50-digit comparisons left for this step: re-checks, and confirmations.
-    evaluations: int = MAX_EVALUATIONS
-    confirmations: int = MAX_CONFIRMATIONS
-    # A point where the sides differ in floating point that 50 digits did not settle.
-    unsettled: Counterexample = None
-
-
-def _test_points(L, R, shape, kinds, simplex, substitutions, rng, n_points, found, extra=None,
-                 rtol=HP_RTOL):
-    """Compare the sides at test points; the findings accumulate in ``found`` (a
-    :class:`_Tested`)."""
-    index_map = {x: indexed_symbol(x) for e in L + R for x in e.atoms(sp.Indexed)}
-    kinds = {index_map.get(k, k): v for k, v in kinds.items()}
-    simplex = [tuple(index_map.get(s, s) for s in g) for g in simplex]
-    L = [e.xreplace(index_map) for e in L]
-    R = [e.xreplace(index_map) for e in R]
-    symbols = sorted(set().union(*[e.free_symbols for e in L + R]),
-                     key=lambda s: _natural_key(str(s)))
-    f = lambdify_numpy(symbols, L + R)
-    if f is None:
-        return
-    marks = landmarks(L + R)
-    point = sample(symbols, kinds, simplex, rng, n_points, marks)
-    try:
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            out = [np.broadcast_to(np.asarray(v, dtype=complex), (n_points,))
-                   for v in f(*[point[s] for s in symbols])]
-        # Not real counts as undefined here; 50 digits tell the two apart.
-        out = [np.where(np.abs(v.imag) <= 1e-12 * (1 + np.abs(v.real)), v.real, np.nan)
-               for v in out]
-    except (TypeError, ValueError, NameError, AttributeError, ZeroDivisionError,
-            OverflowError, KeyError):
-        return
-    found.evaluable = True
-    inside = inside_domains(substitutions, kinds, symbols, point, index_map, n_points)
-    k = len(L)
-    Lv, Rv = np.array(out[:k]), np.array(out[k:])
-    # Points outside the domain of a substituted symbol (a_0 = 1 - a with a_0 > 0) are
-    # no test of the step: they count as agreeing, and are neither checked nor counted.
-    Lv, Rv = np.where(inside, Lv, 0.0), np.where(inside, Rv, 0.0)
-    fl, fr = np.isfinite(Lv), np.isfinite(Rv)
-    with np.errstate(all="ignore"):
-        gap = np.abs(Lv - Rv) / np.maximum(np.maximum(np.abs(Lv), np.abs(Rv)), 1e-300)
-    close = fl & fr & ((gap <= SCREEN_RTOL) | (Lv == Rv))
-    # Score each (entry, point): one side finite and the other not first, then the
-    # largest relative gap; both undefined last.
-    score = np.where(fl != fr, np.inf, np.where(fl & fr, np.where(close, -1.0, gap), -0.5))
-    agree = np.all(close, axis=0)
-    both_undefined = np.any(~fl & ~fr, axis=0)
-    # Counterexamples a reader can check: values that differ before one-sided ones, and
-    # points of moderate magnitude first.
-    with np.errstate(all="ignore"):
-        spread = np.zeros(n_points)
-        for s in symbols:
-            spread = np.maximum(spread, np.abs(np.log10(np.abs(point[s]) + 1e-300)))
-    worst = score.max(axis=0)
-    category = np.where(worst == np.inf, 1, np.where(worst >= 0, 0, 2))
-    # Where both sides are undefined in floating point, which point shows a difference
-    # at 50 digits (two branches of a complex log) is luck: take them in random order.
-    spread = np.where(category == 2, rng.uniform(size=n_points), spread)
-    order = np.lexsort((spread, category))
-    candidates, distinct = [], set()
-    for p in order:
-        key = tuple(round(float(point[s][p]), 2) for s in symbols)
-        if not agree[p] and key not in distinct and len(candidates) < MAX_CANDIDATES:
-            distinct.add(key)
-            candidates.append(p)
-    n_agree = int((agree & inside).sum())
-
-    def report(p, entry, lv, rv, values_point):
-        values = dict(extra or {})
-        values.update(_report_values(values_point, substitutions, index_map))
-        where = None if shape is None else divmod(entry, shape[1])
-        return Counterexample(values, lv, rv, where)
-
-    seen = {}
-
-    def settle(p, entry, raw, confirming=False):
-        """Compare one entry at 50 digits; a disagreement is recorded in ``found``."""
-        verdict = "unresolved"
-        rounded = round_point(raw, kinds, simplex)
-        # Rounding may land a point next to a threshold on it: then the point as drawn.
-        near = any(near_landmark(v, marks) for v in raw.values())
-        for candidate in (rounded, raw) if near and rounded != raw else (rounded,):
-            key = (entry, tuple(sorted((str(s), float(v)) for s, v in candidate.items())))
-            if key in seen:
-                verdict = seen[key]  # the same point again (0, 1 and -1 are drawn often)
-                continue
-            budget = "confirmations" if confirming else "evaluations"
-            if getattr(found, budget) <= 0:
-                return "exhausted"
-            setattr(found, budget, getattr(found, budget) - 1)
-            verdict, lv, rv = compare(L[entry], R[entry], candidate, rtol)
-            seen[key] = verdict
-            if verdict == "differ":
-                found.counterexample = report(p, entry, lv, rv, candidate)
-                return verdict
-            if verdict == "undefined" and found.undefined is None:
-                found.undefined = report(p, entry, np.nan, np.nan, candidate)
-        # The verdict at the point as drawn (rounding may land on a threshold).
-        return verdict
-
-    for p in candidates:
-        raw = {s: point[s][p] for s in symbols}
-        entries = [e for e in np.argsort(-score[:, p], kind="stable") if not close[e, p]]
-        point_ok = True
-        for entry in entries[:3]:
-            verdict = settle(p, entry, raw, confirming=True)
-            if found.counterexample is not None:
-                return
-            # Out of confirmations: the disagreement stands unsettled (a point that no
-            # precision settles, as e^{-370000}, is no test of the step).
-            if (verdict == "exhausted" and found.unsettled is None and fl[entry, p]
-                    and fr[entry, p]):
-                found.unsettled = report(p, entry, float(Lv[entry, p]), float(Rv[entry, p]),
-                                         raw)
-            point_ok &= verdict == "agree"
-        if point_ok and len(entries) <= 3:
-            n_agree += 1
-    # Points where both sides are undefined in floating point (perhaps an overflow).
-    undefined_points = [p for p in np.flatnonzero(both_undefined) if p not in candidates]
-    for p in undefined_points[:UNDEFINED_CHECKS if found.undefined is None else 0]:
-        raw = {s: point[s][p] for s in symbols}
-        entry = int(np.flatnonzero(~fl[:, p] & ~fr[:, p])[0])
-        settle(p, entry, raw)
-        if found.counterexample is not None:
-            return
-    # Points that agree in floating point, re-checked at 50 digits: those next to a
-    # threshold (where a saturated branch differs in the 20th digit) first.
-    # Most suspicious first: a gap below the screen's tolerance (a saturated branch
-    # differs in the 13th digit), then points next to a threshold.
-    agreeing = list(rng.permutation(np.flatnonzero(agree & inside)))
-    with np.errstate(all="ignore"):
-        small_gap = np.nan_to_num(np.where(close, gap, 0.0)).max(axis=0)
-    agreeing.sort(key=lambda p: (-small_gap[p], not any(
-        near_landmark(point[s][p], marks, 1.01) for s in symbols)))
-    for p in agreeing[:found.rechecks if extra is None else min(found.rechecks, 2)]:
-        found.rechecks -= 1
-        raw = {s: point[s][p] for s in symbols}
-        settle(p, int(rng.integers(k)), raw)
-        if found.counterexample is not None:
-            return
-    found.agreeing += n_agree
-
-
-def _report_values(point, substitutions, index_map):
-    """Values of the sampled symbols, then of those fixed by substitutions, by name."""
-    back = {v: k for k, v in index_map.items()}
-    subs = {s: sp.Float(v, 30) for s, v in point.items()}
-    out = {str(back.get(s, s)): float(v) for s, v in point.items()}
-    out = dict(sorted(out.items(), key=lambda kv: _natural_key(kv[0])))
-    for sym, expr in substitutions:
-        try:
-            value = sp.sympify(expr).doit().xreplace(index_map).xreplace(subs)
-        except (TypeError, ValueError, AttributeError):
-            continue
-        if str(sym) in out or value.free_symbols:
-            continue
-        try:
-            value = complex(sp.N(value, 15))
-        except (TypeError, ValueError):
-            continue
-        if abs(value.imag) < 1e-12:
-            out[str(sym)] = value.real
-    return out
-
-
-def _describe_domain(symbols, kinds, simplex):
-    kinds_present = {kind_of(s, kinds) for s in symbols}
-    parts = []
-    if None in kinds_present:
-        parts.append("magnitudes 1e-6 to 1e6 of both signs")
-    elif kinds_present & {"positive", "negative", "nonnegative"}:
-        parts.append("magnitudes 1e-6 to 1e6")
-    if "unit" in kinds_present:
-        parts.append("probabilities up to 1e-6 from 0 and 1")
-    if simplex:
-        parts.append("targets summing to 1, on and off the simplex")
-    return parts
-
-
 # ---------------------------------------------------------------------------------------
 # check_equal
 # ---------------------------------------------------------------------------------------
@@ -462,9 +133,10 @@ def _describe_domain(symbols, kinds, simplex):
 _KIND_TEXT = {"positive": "> 0", "negative": "< 0", "nonnegative": r"\geq 0"}
 
 
-def _assumption_texts(exprs, declared, kinds, bounds, sizes):
+def _assumption_texts(exprs, declared, kinds, bounds, sizes, smallest):
     """What the verdict relies on beyond the conditions' texts: the symbols' declared
-    domains, the IndexedBases' ones, index ranges and sizes at least 1."""
+    domains, the IndexedBases' ones, index ranges, sizes at least 1, and at least the
+    largest entry written of a vector of that size."""
     groups = {}
     for s in sorted(declared, key=lambda s: _natural_key(str(s))):
         groups.setdefault(_KIND_TEXT[declared[s]], []).append(sp.latex(s))
@@ -487,9 +159,15 @@ def _assumption_texts(exprs, declared, kinds, bounds, sizes):
     for n, idxs in sorted(by_size.items(), key=lambda kv: str(kv[0])):
         names = ", ".join(sp.latex(i) for i in sorted(idxs, key=str))
         texts.append(f"${names} \\in \\{{1, \\dots, {sp.latex(n)}\\}}$")
-    alone = [n for n in sizes if n not in by_size]
+    alone = [n for n in sizes if n not in by_size and n not in smallest]
     if alone:
         texts.append(f"${', '.join(map(sp.latex, alone))} \\geq 1$")
+    # A size an entry written needs (z_2 of a vector of size C): the verdict holds from
+    # there on, and says so.
+    for n, (least, entry) in sorted(smallest.items(), key=lambda kv: str(kv[0])):
+        if n in sizes:
+            texts.append(f"${sp.latex(n)} \\geq {least}$ (${sp.latex(sp.Symbol(entry))}$ "
+                         "is written)")
     for s in sorted(set().union(*[e.free_symbols for e in exprs]) if exprs else (), key=str):
         if (isinstance(s, sp.Symbol) and s.is_integer and s not in bounds and s not in sizes
                 and s.is_positive):
@@ -559,18 +237,18 @@ def check_equal(lhs, rhs, given=None, domain=None, seed=None):
         simplex = [tuple(domains.get(s, s) for s in g) for g in simplex]
     lines = [e.xreplace(domains) for e in step.lines]
     written = [separate_bound_indices(_substitute_all(e, conditions)) for e in lines]
-    finished, evaluated = within(EVALUATE_SECONDS, lambda: [e.doit() for e in written])
+    finished, evaluated = within(EVALUATE_SECONDS, lambda: [evaluate(e) for e in written])
     if not finished:
         return Proof(False, f"no verdict: SymPy could not evaluate the lines within "
                             f"{EVALUATE_SECONDS:g} s")
     sizes = sorted(set(_sizes(written)) | set(_sizes(evaluated)), key=str)
     indices = _indices(written + evaluated, sizes)
-    bounds, literal = _bounds(written + evaluated, sizes, indices)
+    bounds, smallest = _bounds(written + evaluated, sizes, indices)
     substitutions = [kv for c in conditions for kv in c.substitutions.items()]
     shown = lines + [sp.sympify(v) for _, v in substitutions]
     visible = set().union(*[e.free_symbols for e in shown])
     assumptions = _assumption_texts(shown, step.declared, kinds, bounds if sizes else {},
-                                    [s for s in sizes if s in visible])
+                                    [s for s in sizes if s in visible], smallest)
 
     def verdict(ok, method, ce=None, proved=False):
         return Proof(ok, method, ce, proved, assumptions)
@@ -590,16 +268,49 @@ def check_equal(lhs, rhs, given=None, domain=None, seed=None):
     # Integer indices without a size (delta_{i1}) take integer values, like sizes' indices.
     integer_indices = [s for s in indices if any(
         s in d.free_symbols for e in L + R for d in e.atoms(sp.KroneckerDelta))]
-    if sizes or integer_indices:
-        within(TESTS_SECONDS, _test_general, written[:n_lhs], written[n_lhs:], lshape,
-               conditions, kinds, sizes, indices, bounds, literal, substitutions, rng, found, rtol)
+
+    def test(lines, lines_evaluated, n_points):
+        if sizes or integer_indices:
+            _test_general(lines[:n_lhs], lines[n_lhs:], lshape, conditions, kinds, sizes,
+                          indices, bounds, smallest, substitutions, rng, found, rtol)
+        else:
+            _test_points(lines_evaluated[:n_lhs], lines_evaluated[n_lhs:], lshape, kinds,
+                         simplex, substitutions, rng, n_points, found, None, rtol)
+            symbols = set().union(*[e.free_symbols for e in lines_evaluated])
+            found.tried = _describe_domain(symbols, kinds, simplex)
+
+    functions = undefined_functions(written)
+    if not functions:
+        within(TESTS_SECONDS, test, written, evaluated, NUM_POINTS)
     else:
-        within(TESTS_SECONDS, _test_points, L, R, lshape, kinds, simplex, substitutions, rng,
-               NUM_POINTS, found, None, rtol)
-        symbols = set().union(*[e.free_symbols for e in L + R])
-        found.tried = _describe_domain(symbols, kinds, simplex)
+        # An undefined function cannot be evaluated: concrete smooth functions stand in
+        # for it, one assignment after the other, in the lines as written.
+        def test_stand_ins():
+            for assignment in stand_ins(functions, rng):
+                concrete = [with_stand_ins(e, assignment) for e in written]
+                test(concrete, [evaluate(e) for e in concrete], NUM_POINTS // STAND_INS)
+                if found.counterexample is not None:
+                    found.stand_in = "; ".join(
+                        f"{f}({', '.join(map(str, lam.variables))}) = {lam.expr}"
+                        for f, lam in assignment.items())
+                    return
+
+        within(TESTS_SECONDS, test_stand_ins)
+        names = ", ".join(sorted(map(str, functions)))
+        found.tried = list(found.tried) + [f"{STAND_INS} smooth functions in place of {names}"]
+    if found.counterexample is None:
+        # With the first stand-ins, if any: a derivative of f is that of a concrete f.
+        first = stand_ins(functions, np.random.default_rng(seed), 1)[0] if functions else {}
+        within(DERIVATIVE_SECONDS, _cross_check_derivatives,
+               [with_stand_ins(e, first) for e in written], kinds, sizes, indices, bounds,
+               smallest, rng, found)
+        if found.derivative is not None:
+            return verdict(False, f"false: {found.derivative}", found.counterexample)
     if found.counterexample is not None:
-        return verdict(False, "false: a counterexample among the test points",
+        why = f" ({found.missing})" if found.missing else ""
+        if found.stand_in:
+            why += f", with {found.stand_in} standing in"
+        return verdict(False, f"false: a counterexample among the test points{why}",
                        found.counterexample)
 
     def prove(thorough):
@@ -619,7 +330,7 @@ def check_equal(lhs, rhs, given=None, domain=None, seed=None):
     if notes is None and not sizes:
         notes = prove(thorough=True)
     if notes is not None and found.undefined is None:
-        return verdict(True, _proved_text(notes, sizes, L + R), proved=True)
+        return verdict(True, _proved_text(notes, sizes, L + R, smallest), proved=True)
     if not found.evaluable:
         return verdict(False, "inconclusive: SymPy does not simplify the difference to 0 "
                               "and it cannot be evaluated at test points")
@@ -628,9 +339,10 @@ def check_equal(lhs, rhs, given=None, domain=None, seed=None):
         note += f"; the float constant {float(floats[0]):g} prevents a proof"
     if found.undefined is not None:
         at = found.undefined.point()
+        why = f" ({found.missing})" if found.missing else ""
         return verdict(True, f"tested at {found.agreeing} points{note}; not proved: both "
-                             f"sides are undefined at {at}, state the domain where they "
-                             "are defined")
+                             f"sides are undefined at {at}{why}, state the domain where "
+                             "they are defined")
     if found.agreeing < 20:
         return verdict(False, f"inconclusive: only {found.agreeing} test points are in the "
                               "domain of both sides (state it with positive / "
@@ -641,72 +353,24 @@ def check_equal(lhs, rhs, given=None, domain=None, seed=None):
     return verdict(True, f"tested at {found.agreeing} points{note}, not proved")
 
 
-def _proved_text(notes, sizes, exprs):
+
+def _proved_text(notes, sizes, exprs, smallest):
     text = "proved: SymPy simplifies the difference to 0"
     if notes:
         text += " in each case (" + "; ".join(sorted(notes)) + ")"
     if sizes:
-        names = ", ".join(map(str, sizes))
+        names = ", ".join(_size_range(s, smallest) for s in sizes)
         no_sums = not any(e.has(sp.Sum, sp.Product) for e in exprs)
         polynomial = no_sums and all(e.is_polynomial(*sizes) for e in exprs)
         text += f" for every {names}"
         if polynomial:
-            text += f" (both sides are polynomials in {names})"
+            text += f" (both sides are polynomials in {', '.join(map(str, sizes))})"
     return text
 
 
-def _test_general(L, R, shape, conditions, step_kinds, sizes, indices, bounds, literal,
-                  substitutions, rng, found, rtol):
-    """Test at concrete sizes (each size independently) and index values, substituted
-    into the lines as written before anything is evaluated."""
-    written = {int(v) for e in L + R for v in e.atoms(sp.Integer)}
-    configs = size_configs(sizes, max(1, literal), rng, written)
-    tried = {s: [] for s in sizes}
-    for size_values in configs:
-        try:
-            concrete = [c.concrete(size_values) for c in conditions if
-                        c.size is None or c.size in size_values]
-        except ValueError:
-            continue
-        kinds, simplex = dict(step_kinds), []
-        for c in concrete:
-            kinds.update(c.kinds)
-            simplex.extend(c.simplex)
-        c_substitutions = substitutions + [kv for c in concrete for kv in c.substitutions.items()]
-        largest = max(size_values.values(), default=8)
-        ranges = {i: size_values.get(bounds.get(i), largest) for i in indices}
-        for s, v in size_values.items():
-            tried[s].append(v)
-        # Sizes first: sums written out, derivatives taken on what is written.
-        written_out = [e.subs(size_values).doit() for e in L + R]
-        # Large sizes cost most to write out: fewer index choices there.
-        count = INDEX_CHOICES if largest <= 8 else (2 if len(sizes) == 1 else 1)
-        for choice in index_choices(indices, ranges, rng, count):
-            fixed = {**size_values, **choice}
-
-            def at(e):
-                e = e.subs(choice).doit() if choice else e
-                for c in concrete:
-                    e = c.substitute(e)
-                return e
-
-            Lc, Rc = [at(e) for e in written_out[:len(L)]], [at(e) for e in written_out[len(L):]]
-            # A domain stated for z_i holds for the entry i stands for.
-            c_kinds = {(k.subs(fixed) if isinstance(k, sp.Basic) else k): v
-                       for k, v in kinds.items()}
-            extra = {str(s): v for s, v in fixed.items()}
-            _test_points(Lc, Rc, shape, c_kinds, simplex, c_substitutions, rng,
-                         POINTS_PER_CHOICE, found, extra, rtol)
-            if found.counterexample is not None:
-                return
-            found.tried = _tried_text(tried, indices, sizes)
-    found.tried = _tried_text(tried, indices, sizes)
-
-
-def _tried_text(tried, indices, sizes):
-    out = [f"{s} = {', '.join(map(str, sorted(set(v))))}" for s, v in tried.items() if v]
-    if indices and sizes:
-        out.append(f"indices {', '.join(map(str, indices))} from 1 to the size")
-    elif indices:
-        out.append(f"indices {', '.join(map(str, indices))} from 1 to 8")
-    return out
+def _size_range(size, smallest):
+    """``"C"``, or ``"C ≥ 2 (z_2 is written)"`` where an entry written needs that size."""
+    if size not in smallest:
+        return str(size)
+    least, entry = smallest[size]
+    return f"{size} ≥ {least} ({entry} is written)"

@@ -7,6 +7,8 @@ sum to one), and it carries the text printed beside the step. Nothing a verdict 
 is left out of that text: symbol assumptions are shown by the derivation as well.
 """
 
+import copy
+
 import numpy as np
 import sympy as sp
 from sympy.matrices import MatrixBase
@@ -21,6 +23,7 @@ __all__ = [
     "nonnegative",
     "one_hot",
     "positive",
+    "resolved",
     "sums_to_one",
 ]
 
@@ -62,11 +65,20 @@ class Condition:
         self._remake = remake
 
     def substitute(self, expr):
-        """Apply the substitutions to an expression or Matrix."""
+        """Apply the substitutions to an expression or Matrix. A key with a sum matches
+        the same sum written with any name for its index (``sum_k e^{z_k}`` is
+        ``sum_l e^{z_l}``)."""
         if self._rewrite is not None:
             expr = self._rewrite(expr)
         if not self.substitutions:
             return expr
+        summed = {bound_renamed(k): v for k, v in self.substitutions.items()
+                  if k.has(sp.Sum, sp.Product)}
+        if summed:
+            expr = expr.replace(
+                lambda e: isinstance(e, sp.Expr) and e.has(sp.Sum, sp.Product)
+                and bound_renamed(e) in summed,
+                lambda e: summed[bound_renamed(e)])
         return expr.subs(self.substitutions, simultaneous=True)
 
     def concrete(self, size_values):
@@ -93,8 +105,61 @@ class Condition:
             [tuple(move(x) for x in g) for g in self.simplex],
         )
 
+    def with_substitutions(self, substitutions):
+        """The same condition with other substitutions (the same text and domains)."""
+        twin = copy.copy(self)
+        twin.substitutions = dict(substitutions)
+        return twin
+
     def __repr__(self):
         return f"Condition({self.text!r})"
+
+
+def bound_renamed(expr, depth=0):
+    """``expr`` with the index of every Sum and Product renamed by its nesting depth, so
+    that two sums that differ only in the names of their bound indices become equal
+    (``sum_k e^{z_k}`` and ``sum_l e^{z_l}`` are the same sum)."""
+    if not isinstance(expr, sp.Basic) or not expr.args:
+        return expr
+    if isinstance(expr, (sp.Sum, sp.Product)):
+        variables = [var for var, *_ in expr.limits]
+        expr = expr.xreplace({var: sp.Symbol(f"bound·{depth + n}", integer=True)
+                              for n, var in enumerate(variables)})
+        function = bound_renamed(expr.function, depth + len(variables))
+        return type(expr)(function, *expr.limits)
+    args = [bound_renamed(a, depth) for a in expr.args]
+    return expr if all(a is b for a, b in zip(args, expr.args)) else expr.func(*args)
+
+
+def resolved(substitutions):
+    """Substitutions whose values no longer mention a key, applied until nothing changes.
+
+    ``{a: sigma(z), s: a (1 - a)}`` means ``s = sigma(z) (1 - sigma(z))``: one pass of
+    simultaneous substitution would leave an ``a`` behind. A chain of n keys needs at
+    most n passes; a value that still mentions a key after that is part of a cycle
+    (``a = b``, ``b = a``, or ``a = a + 1``), which defines nothing.
+
+    Raises:
+      ValueError: a cycle, naming its keys.
+
+    Examples:
+      >>> import sympy as sp
+      >>> a, s, z = sp.symbols("a s z", real=True)
+      >>> resolved({a: sp.exp(z), s: a * (1 - a)})[s]
+      (1 - exp(z))*exp(z)
+    """
+    current = dict(substitutions)
+    keys = list(current)
+    for _ in range(len(keys) + 1):
+        pending = [k for k, v in current.items() if v.has(*keys)]
+        if not pending:
+            return current
+        current = {k: v.subs(current, simultaneous=True) if k in pending else v
+                   for k, v in current.items()}
+    cycle = ", ".join(f"{k} = {substitutions[k]}" for k in keys if current[k].has(*keys))
+    raise ValueError(f"the substitutions define a symbol through itself ({cycle}); "
+                     "each value must be written, directly or through the other "
+                     "substitutions, without the symbol it defines")
 
 
 def Given(substitutions=None, text=None, **kinds):
@@ -102,12 +167,18 @@ def Given(substitutions=None, text=None, **kinds):
 
     Args:
       substitutions: dict ``{symbol: expression}`` replaced in both sides before they are
-        compared (the step holds *given* these equalities).
+        compared (the step holds *given* these equalities). A value may mention another
+        key (``{a: sigma(z), s: a * (1 - a)}``): they are applied until none is left.
+        A key that is a sum matches it with any name for the summation index.
       text: what the reader sees; may contain ``$...$`` math. Defaults to the equalities.
       **kinds: optional domains, e.g. ``positive=[b]``, ``unit=[p]``.
 
     Returns:
       A :class:`Condition`.
+
+    Raises:
+      ValueError: the substitutions define a symbol through itself (``a = b``,
+        ``b = a``).
 
     Examples:
       >>> import sympy as sp
@@ -122,6 +193,9 @@ def Given(substitutions=None, text=None, **kinds):
         raise TypeError("Given takes a dict {symbol: expression}, got "
                         f"{type(substitutions).__name__}")
     substitutions = {_target(k): _value(k, v) for k, v in (substitutions or {}).items()}
+    # Raises on a cycle here, where it was written (the values are resolved again with
+    # the other conditions of a step when it is checked).
+    resolved(substitutions)
     unknown = set(kinds) - set(DOMAIN_KINDS)
     if unknown:
         raise ValueError(f"unknown domain kinds: {sorted(unknown)}")

@@ -13,10 +13,12 @@ import sympy as sp
 from sympy.matrices import MatrixBase
 
 from xentlib.symbolic import rendering
-from xentlib.symbolic.checking import Counterexample, _fmt_pair, check_equal
+from xentlib.symbolic.audit import CheckError, one_symbol_per_name
+from xentlib.symbolic.checking import Counterexample, check_equal
 from xentlib.symbolic.conditions import _conditions
+from xentlib.symbolic.testing import _fmt_pair
 
-__all__ = ["Derivation", "DerivationError", "Step", "Tally", "tally"]
+__all__ = ["Derivation", "DerivationError", "Step", "Tally", "tally", "vanished_functions"]
 
 
 class DerivationError(AssertionError):
@@ -98,9 +100,13 @@ class Derivation:
     (≈, no proof was found and the two lines agree at every test point; the mark carries
     what was tried), or *false* (✗, with a counterexample, which overrides a proof). A
     step that relies on something the page does not show (a symbol declared ``even``, a
-    domain contradicting a declaration) raises :class:`CheckError` where it is written. A
-    false step raises :class:`DerivationError` at once (so a notebook with a wrong
-    derivation fails its run), unless ``strict=False``, which records it (for errata).
+    domain contradicting a declaration), that uses one name for two different symbols
+    (``sp.Symbol("t")`` and ``sp.Symbol("t", real=True)``, anywhere in the chain), or
+    whose ``display`` names a function (``\log``, ``\exp``, ``\sqrt``, ``\lvert``) that
+    neither line checked contains (SymPy evaluated it away when the line was built)
+    raises :class:`CheckError` where it is written. A false step raises
+    :class:`DerivationError` at once (so a notebook with a wrong derivation fails its
+    run), unless ``strict=False``, which records it (for errata).
     With ``require_proof=True`` a step that is only tested raises too: use it for the
     results a chapter claims for every size.
 
@@ -160,10 +166,14 @@ class Derivation:
         self.start = start if isinstance(start, MatrixBase) else sp.sympify(start)
         self.display = _check_display(display)
         self.domain = _conditions(domain)
+        _check_shown_functions(self.display, [self.start], self.domain, "the start")
         self.name = name
         self.strict = strict
         self.require_proof = require_proof
         self.steps = []
+        # Each name means one symbol in the whole chain (name -> (symbol, where)).
+        self._names = one_symbol_per_name(_entries(self.start), self.domain,
+                                          lines_are="the start")
         _LEDGER.append(self)
 
     @property
@@ -208,6 +218,10 @@ class Derivation:
         given = _conditions(given)
         # What a step assumes stays assumed below it, as on paper.
         earlier = [c for st in self.steps for c in st.given]
+        _check_shown_functions(display, [self.result, expr], self.domain + earlier + given,
+                               f"step {len(self.steps) + 1}")
+        names = one_symbol_per_name(_entries(expr), given, dict(self._names),
+                                    lines_are=f"step {len(self.steps) + 1}")
         proof = check_equal(self.result, expr, given=earlier + given, domain=self.domain)
         shown = {t for st in self.steps for t in st.assumptions}
         assumptions = [t for t in proof.assumptions if t not in shown]
@@ -220,6 +234,7 @@ class Derivation:
                 f'step {step.index}, "{reason}", was only tested, not proved '
                 f"({step.method}), and this derivation requires proofs", step)
         self.steps.append(step)
+        self._names = names
         return self
 
     def to_latex(self):
@@ -238,6 +253,71 @@ class Derivation:
 
     def __repr__(self):
         return rendering.to_text(self)
+
+
+# Functions a display may name, and how each shows in a line SymPy has built. These are
+# the ones SymPy evaluates away on sight (exp(log(a)) is a, sqrt(a)**2 is a,
+# log(exp(z)) is z for a real z, Abs(a) is a for a positive a), each dropping a condition
+# for the line to be defined.
+_DISPLAY_FUNCTIONS = {
+    r"\\log": ("log", lambda e: e.has(sp.log)),
+    r"\\ln": ("log", lambda e: e.has(sp.log)),
+    r"\\exp": ("exp", lambda e: e.has(sp.exp)),
+    r"\\sqrt": ("sqrt", lambda e: any(p.exp.is_Rational and not p.exp.is_Integer
+                                      for p in e.atoms(sp.Pow))),
+    r"\\lvert|\\left\||\\left\\lvert": ("Abs", lambda e: e.has(sp.Abs)),
+}
+
+
+def vanished_functions(display, exprs):
+    r"""The functions ``display`` names that no expression of ``exprs`` contains.
+
+    A function SymPy simplified away when the line was built (``sp.exp(sp.log(a))`` is
+    ``a`` at once) is invisible to the check, which would then prove for every ``a`` what
+    the reader sees only for ``a > 0``.
+
+    Examples:
+      >>> import sympy as sp
+      >>> a = sp.Symbol("a", real=True)
+      >>> vanished_functions(r"\exp(\log a)", [sp.exp(sp.log(a))])
+      ['exp', 'log']
+      >>> vanished_functions(r"\exp(\log a)", [sp.exp(sp.log(a), evaluate=False)])
+      []
+    """
+    exprs = [sp.sympify(e) for e in exprs]
+    missing = set()
+    for pattern, (name, present) in _DISPLAY_FUNCTIONS.items():
+        if re.search(f"(?:{pattern})(?![a-zA-Z])", display) and not any(map(present, exprs)):
+            missing.add(name)
+    return sorted(missing)
+
+
+# A display that differentiates (d/dz, a partial, a gradient) shows functions the
+# derivative legitimately removes.
+_DERIVATIVE = re.compile(r"\\frac\{\s*(?:d|\\mathrm\{d\}|\\partial)|\\partial|\\nabla")
+
+
+def _check_shown_functions(display, lines, conditions, what):
+    """Refuse a display that names a function neither checked line has (see
+    :func:`vanished_functions`)."""
+    if display is None or _DERIVATIVE.search(display):
+        return
+    values = [v for c in conditions for v in c.substitutions.values()]
+    entries = [x for e in lines for x in _entries(e)]
+    missing = vanished_functions(display, entries + values)
+    if missing:
+        names = ", ".join(missing)
+        raise CheckError(
+            f"{what}: the display shows {names}, but no line checked has {names}: "
+            "SymPy simplified it away when the line was built (sp.exp(sp.log(a)) is "
+            "already a), so the check would not see where the line is defined. Build "
+            "the line unevaluated, e.g. sp.exp(sp.log(a), evaluate=False) or "
+            "sp.exp(sp.UnevaluatedExpr(sp.log(a))), and state the domain where it is "
+            "defined (positive(a)); or display the line as checked")
+
+
+def _entries(expr):
+    return list(expr) if isinstance(expr, MatrixBase) else [expr]
 
 
 def _check_display(display):

@@ -6,6 +6,9 @@ written as their definitions, so that SymPy differentiates them from first princ
 gradient on the same arrays as xentlib's analytic one.
 """
 
+import functools
+import keyword
+
 import numpy as np
 import sympy as sp
 from sympy.matrices import MatrixBase
@@ -295,6 +298,50 @@ def grad(expr, wrt):
     return wrt.applyfunc(lambda v: sp.diff(expr, v))
 
 
+# The nodes a line asks to be evaluated; everything else stays as it is written.
+EVALUATED = (sp.Derivative, sp.Sum, sp.Product, sp.Integral, sp.Subs)
+
+
+@functools.lru_cache(maxsize=512)
+def _evaluated(expr):
+    expr = written_out(expr)
+    return expr.replace(lambda x: isinstance(x, EVALUATED), lambda x: x.doit())
+
+
+def evaluate(expr):
+    """``expr`` with its derivatives, sums, products and integrals evaluated, and
+    nothing else: unlike ``doit()``, a part written unevaluated
+    (``sp.exp(sp.log(a), evaluate=False)``, which needs a > 0) keeps its form. Sums and
+    products with numeric bounds are written out first, with their ordinary meaning."""
+    expr = sp.sympify(expr)
+    if not expr.has(*EVALUATED):
+        return expr
+    # Remembered: the new line of one step is the old line of the next.
+    return _evaluated(expr)
+
+
+# Sums with numeric bounds up to this many terms are written out term by term.
+MAX_WRITTEN_TERMS = 400
+
+
+def written_out(expr):
+    """Sums and products whose bounds are numbers written out term by term, outermost
+    first, with their ordinary meaning: a sum whose upper bound is below its lower bound
+    is empty, 0 (and such a product 1), where SymPy's ``doit()`` follows Karr's convention
+    (``sum_{k=1}^{-1} 1 = -1``)."""
+    if not isinstance(expr, sp.Basic) or not expr.has(sp.Sum, sp.Product):
+        return expr
+    if isinstance(expr, (sp.Sum, sp.Product)):
+        k, lo, hi = expr.limits[-1]
+        if lo.is_Integer and hi.is_Integer and hi - lo < MAX_WRITTEN_TERMS:
+            inner = (type(expr)(expr.function, *expr.limits[:-1]) if len(expr.limits) > 1
+                     else expr.function)
+            terms = [written_out(inner.xreplace({k: v})) for v in range(int(lo), int(hi) + 1)]
+            return sp.Add(*terms) if isinstance(expr, sp.Sum) else sp.Mul(*terms)
+    args = [written_out(a) for a in expr.args]
+    return expr if all(a is b for a, b in zip(args, expr.args)) else expr.func(*args)
+
+
 def _assumptions_of(arg):
     """The assumptions of a symbol (or of an indexed entry's base), to copy to a Dummy."""
     source = arg.base.label if isinstance(arg, sp.Indexed) else arg
@@ -346,16 +393,24 @@ def lambdify(expr, args):
             raise TypeError(f"arguments must be symbols or symbol Matrices, got {arg!r}")
     out_shape = expr.shape if isinstance(expr, MatrixBase) else None
     entries = list(expr) if out_shape else [sp.sympify(expr)]
-    # Dummies stand for the arguments, so that Indexed ones (z[1]) work too. They keep
-    # each argument's assumptions: xreplace rebuilds Max(z, 0) and the like, and without
-    # knowing that z is real SymPy takes its slow general path for every such node.
-    dummies = [sp.Dummy(**_assumptions_of(arg)) for arg in flat]
-    entries = [e.doit().xreplace(dict(zip(flat, dummies))) for e in entries]
-    missing = set().union(*[e.free_symbols for e in entries]) - set(dummies)
+    # doit() rebuilds every node (each Max(z, 0) slowly): only where something is left
+    # to evaluate.
+    entries = [evaluate(e) for e in entries]
+    # Arguments that are not plain Python names (z[1], a Dummy) get stand-ins that are:
+    # given a Dummy, sp.lambdify would replace every argument again, one whole-expression
+    # pass each, rebuilding each Max(z, 0) every time (seconds for a small network). The
+    # stand-ins keep each argument's assumptions, so that the one pass here stays fast.
+    if all(type(a) is sp.Symbol and a.name.isidentifier() and not keyword.iskeyword(a.name)
+           and not a.name.startswith("_") for a in flat):
+        names = flat
+    else:
+        names = [sp.Symbol(f"_arg{i}", **_assumptions_of(arg)) for i, arg in enumerate(flat)]
+        entries = [e.xreplace(dict(zip(flat, names))) for e in entries]
+    missing = set().union(*[e.free_symbols for e in entries]) - set(names)
     if missing:
         names = ", ".join(sorted(map(str, missing)))
         raise ValueError(f"expression depends on symbols not among args: {names}")
-    f = sp.lambdify(dummies, entries, modules="numpy")
+    f = sp.lambdify(names, entries, modules="numpy")
 
     def call(*values):
         if len(values) != len(specs):

@@ -11,6 +11,8 @@ difference decidable:
   canonical name so that equal sums compare equal, and each remaining sum becomes one
   opaque quantity (positive when its terms are). An identity that holds for every value
   of that quantity holds for the sum, whatever ``C`` is.
+* **Strided sums.** A sum to ``m C`` (``m`` up to 4) is a sum to ``C`` of ``m`` terms,
+  ``sum_{k=1}^{2C} x_k = sum_{k=1}^{C} (x_{2k-1} + x_{2k})``.
 * **KroneckerDelta between free indices.** ``delta_ij`` is split into the cases ``i = j``
   and ``i != j``; both must reduce to 0.
 * **Piecewise, Max, Min, Abs, sign, Heaviside.** The expression ``u`` whose sign decides
@@ -22,9 +24,13 @@ conditions' domains (listed beside the step), and indices within ``1..C`` (also 
 """
 
 import functools
+import itertools
 
 import sympy as sp
+from sympy.codegen.cfunctions import expm1, log1p
 from sympy.core.relational import Relational
+
+from xentlib.symbolic.expressions import evaluate
 
 __all__ = ["decide_index_ranges", "domain_symbols", "indexed_symbol", "prove_zero"]
 
@@ -70,13 +76,22 @@ def decide_index_ranges(expr, bounds):
 
 
 def _split_sum(s):
-    """``Sum`` of a sum of terms -> sum of ``Sum``; factors free of the index leave it."""
-    if len(s.limits) > 1:
-        inner = sp.Sum(s.function, s.limits[0])
-        return _split_sum(sp.Sum(_split_sum(inner), *s.limits[1:]))
-    k, lo, hi = s.limits[0]
+    """``Sum`` of a sum of terms -> sum of ``Sum``; factors free of the index leave it.
+
+    A sum over several indices is split one index at a time, innermost first (SymPy
+    merges a ``Sum`` of a ``Sum`` into one ``Sum`` with several limits, so rebuilding
+    the nesting would only give back the same sum)."""
+    expr = s.function
+    for limit in s.limits:
+        expr = _split_over(expr, limit)
+    return expr
+
+
+def _split_over(expr, limit):
+    """``sum_{k=lo}^{hi} expr`` split over the terms of ``expr``."""
+    k, lo, hi = limit
     out = []
-    for term in sp.Add.make_args(sp.expand(s.function)):
+    for term in sp.Add.make_args(sp.expand(expr)):
         inside, outside = [], []
         for factor in sp.Mul.make_args(term):
             (inside if k in factor.free_symbols else outside).append(factor)
@@ -87,18 +102,57 @@ def _split_sum(s):
     return sp.Add(*out)
 
 
+# Strides up to this are written out: a sum to 4 C becomes a sum to C of 4 terms.
+MAX_STRIDE = 4
+
+
+def _by_stride(s):
+    """``sum_{k=1}^{m C} f(k) = sum_{k=1}^{C} (f(mk - m + 1) + ... + f(mk))`` for a
+    literal ``m``, so that a sum over ``x_1..x_{2C}`` meets the sums over the odd and the
+    even entries (``x_{2k-1}``, ``x_{2k}``) it is made of."""
+    if len(s.limits) != 1:
+        return s
+    k, lo, hi = s.limits[0]
+    m, n = sp.sympify(hi).as_coeff_Mul()
+    if lo != 1 or not m.is_Integer or not 2 <= m <= MAX_STRIDE or not n.free_symbols:
+        return s
+    if n.is_integer is not True or n.is_positive is not True:
+        return s
+    return sp.Sum(sp.Add(*[s.function.xreplace({k: m * k - r}) for r in range(int(m))]),
+                  (k, 1, n))
+
+
 def _canonical(e, depth=0):
-    """Rename bound indices to ``_BOUND[depth]`` so that equal sums compare equal."""
+    """Rename bound indices to ``_BOUND[depth]`` so that equal sums compare equal.
+
+    The limits of a sum over several indices whose bounds do not involve one another
+    may be taken in any order (a finite double sum can be swapped): the order giving the
+    smallest form is kept."""
     if not e.has(sp.Sum, sp.Product):
         return e
-    if isinstance(e, (sp.Sum, sp.Product)) and len(e.limits) == 1:
-        k, lo, hi = e.limits[0]
-        new = _BOUND[min(depth, len(_BOUND) - 1)]
-        if new != k and new in e.function.free_symbols:
-            new = sp.Dummy(k.name, integer=True)  # taken by an enclosing sum: no capture
-        body = _canonical(e.function.xreplace({k: new}), depth + 1)
-        return type(e)(body, (new, lo, hi))
+    if isinstance(e, (sp.Sum, sp.Product)):
+        orders = [e.limits]
+        bound = {lim[0] for lim in e.limits}
+        if isinstance(e, sp.Sum) and 1 < len(e.limits) <= 3 and not any(
+                bound & (sp.sympify(lo).free_symbols | sp.sympify(hi).free_symbols)
+                for _, lo, hi in e.limits):
+            orders = list(itertools.permutations(e.limits))
+        return min((_renamed(type(e), e.function, limits, depth) for limits in orders),
+                   key=sp.default_sort_key)
     return e.func(*[_canonical(a, depth) for a in e.args]) if e.args else e
+
+
+def _renamed(kind, body, limits, depth):
+    """``kind(body, *limits)`` with its indices renamed to ``_BOUND[depth], ...``."""
+    new_limits = []
+    for k, lo, hi in limits:
+        new = _BOUND[min(depth, len(_BOUND) - 1)]
+        if new != k and new in body.free_symbols:
+            new = sp.Dummy(k.name, integer=True)  # taken by an enclosing sum: no capture
+        body = body.xreplace({k: new})
+        new_limits.append((new, lo, hi))
+        depth += 1
+    return kind(_canonical(body, depth), *new_limits)
 
 
 def _split_product(prod):
@@ -132,6 +186,7 @@ def linear_sums(expr):
     expr = expr.replace(lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.Product),
                         _log_of_product)
     expr = expr.replace(lambda e: isinstance(e, sp.Product), _split_product)
+    expr = expr.replace(lambda e: isinstance(e, sp.Sum), _by_stride)
     return _canonical(expr.replace(lambda e: isinstance(e, sp.Sum), _split_sum))
 
 
@@ -308,7 +363,7 @@ def _zero_by_cases(e, kinds, thorough, notes, depth):
         if same is not None:
             other = e.xreplace({delta: sp.S.Zero, sp.KroneckerDelta(q, p): sp.S.Zero})
             notes.add(f"{sp.sstr(p)} = {sp.sstr(q)} and {sp.sstr(p)} != {sp.sstr(q)}")
-            return (_zero_by_cases(same.doit(), kinds, thorough, notes, depth + 1)
+            return (_zero_by_cases(evaluate(same), kinds, thorough, notes, depth + 1)
                     and _zero_by_cases(other, kinds, thorough, notes, depth + 1))
     e = real_symbols(_deindex(e), kinds)
     if _is_zero(e, thorough):
@@ -323,6 +378,15 @@ def _zero_by_cases(e, kinds, thorough, notes, depth):
         return all(_zero_by_cases(e.xreplace(subs), kinds, thorough, notes, depth + 1)
                    for _, subs in cases)
     return False
+
+
+def _elementary(expr):
+    """``log1p``, ``expm1`` and the inverse hyperbolic functions written with ``log`` and
+    ``exp``: ``log1p(x) = log(1 + x)``, ``atanh(x) = (log(1 + x) - log(1 - x)) / 2``, the
+    same real functions where they are defined (where they are defined is tested)."""
+    as_log = (log1p, sp.atanh, sp.asinh, sp.acosh, sp.acoth)
+    expr = expr.replace(lambda e: isinstance(e, as_log), lambda e: e.rewrite(sp.log))
+    return expr.replace(lambda e: isinstance(e, expm1), lambda e: sp.exp(e.args[0]) - 1)
 
 
 def prove_zero(diff, kinds, bounds, conditions, thorough=False):
@@ -340,6 +404,7 @@ def prove_zero(diff, kinds, bounds, conditions, thorough=False):
       ``None`` when no proof was found, else a set of notes on the case splits made.
     """
     notes = set()
+    diff = _elementary(diff)
     # The domains are known to SymPy before sums are put in normal form (a log of a
     # product of positive factors is a sum of logs).
     mapping = domain_symbols(diff, kinds)
@@ -350,7 +415,7 @@ def prove_zero(diff, kinds, bounds, conditions, thorough=False):
         diff = linear_sums(diff)
         for c in conditions:
             diff = c.substitute(diff)
-        diff = decide_index_ranges(diff.doit(), bounds)
+        diff = decide_index_ranges(evaluate(diff), bounds)
         diff = opaque_sums(linear_sums(diff))
     attempts = [(diff, kinds)]
     # SymPy has no assumption "a < 1": a probability a is written p/(1 + p) with p > 0,

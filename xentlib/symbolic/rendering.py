@@ -41,7 +41,7 @@ import re
 import sympy as sp
 from sympy.matrices import MatrixBase
 
-from xentlib.symbolic.checking import _fmt, _fmt_pair
+from xentlib.symbolic.testing import _fmt, _fmt_pair
 
 __all__ = ["latex_text", "to_html", "to_latex", "to_text"]
 

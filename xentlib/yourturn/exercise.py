@@ -573,7 +573,7 @@ def _short(v):
 
 
 def _pair(mine, book):
-    from xentlib.symbolic.checking import _fmt_pair
+    from xentlib.symbolic.testing import _fmt_pair
 
     left, right = _fmt_pair(mine, book)
     return f"{left}, the result is {right}"
