@@ -279,6 +279,10 @@ def test_static_html_shows_the_default_state_without_javascript(color_figure):
     # is pressed, all disabled until the script enables them.
     assert [(i["name"], i["value"], i["max"]) for i in parser.inputs] == [("z", "10", "16")]
     assert [o[1] for o in parser.outputs] == ["2"]
+    # A screen reader announces the value (z = 2), not the position on the grid (10).
+    assert [i["aria-valuetext"] for i in parser.inputs] == ["2"]
+    assert 'setAttribute("aria-valuetext", data.labels[i][position[i]])' in sf.static_html()
+    assert data["labels"][0][10] == "2"
     assert [(b["name"], text, b["aria-pressed"]) for b, text in parser.buttons] == [
         ("y", "0", "false"),
         ("y", "1", "true"),

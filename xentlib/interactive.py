@@ -103,7 +103,14 @@ _GREEK = {
     "Delta": "Δ", "Sigma": "Σ", "partial": "∂", "nabla": "∇", "infty": "∞",
     "cdot": "·", "times": "×", "le": "≤", "ge": "≥", "to": "→",
     "odot": "⊙", "langle": "⟨", "rangle": "⟩", "sqrt": "√", "sum": "Σ", "top": "ᵀ",
+    "neq": "≠", "ne": "≠", "leq": "≤", "geq": "≥", "approx": "≈", "in": "∈",
 }
+# Exponents a screen reader can read as superscripts; any other is spelled out.
+_SUPERSCRIPTS = str.maketrans(
+    "0123456789+-=()Tabcdefghijklmnoprstuvwxyz", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵀᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ"
+)
+_SUPERSCRIPT_CHARS = set("0123456789+-=()Tabcdefghijklmnoprstuvwxyz")
+_POWER_SYMBOLS = {"\\top": "ᵀ", "T": "ᵀ", "\\star": "*", "\\ast": "*", "\\prime": "′"}
 # TeX spacing and delimiter commands that are not letters.
 _TEX_SYMBOLS = {",": " ", ";": " ", ":": " ", "!": "", " ": " ", "|": "‖"}
 
@@ -156,9 +163,20 @@ def label_text(label: str) -> str:
         'learning rate η, logit z1'
         >>> label_text(r"$\\mathrm{KL}(y\\,\\|\\,a)$")
         'KL(y ‖ a)'
+        >>> label_text(r"$J^\\top g$, $8C^2$ bytes, $j \\neq k$, $e^{x/2}$, $w^\\star$")
+        'Jᵀ g, 8C² bytes, j ≠ k, e to the power x/2, w*'
     """
 
+    def superscript(m: re.Match) -> str:
+        power = (m.group(1) if m.group(1) is not None else m.group(2)).strip()
+        if power in _POWER_SYMBOLS:
+            return _POWER_SYMBOLS[power]
+        if power and all(ch in _SUPERSCRIPT_CHARS for ch in power):
+            return power.translate(_SUPERSCRIPTS)
+        return f" to the power {power}"
+
     def plain(tex: str) -> str:
+        tex = re.sub(r"\^(?:\{([^{}]*)\}|(\\[A-Za-z]+|[A-Za-z0-9]))", superscript, tex)
         tex = re.sub(r"\\([,;:! |])", lambda m: _TEX_SYMBOLS[m.group(1)], tex)
         tex = re.sub(
             r"\\([A-Za-z]+)",
@@ -408,6 +426,8 @@ function show() {
     state = state * data.shape[i] + position[i];
     var out = controls[i].querySelector("output.xsf-value");
     if (out) out.textContent = data.labels[i][position[i]];
+    var range = controls[i].querySelector("input.xsf-input");
+    if (range) range.setAttribute("aria-valuetext", data.labels[i][position[i]]);
     var buttons = controls[i].querySelectorAll("button.xsf-option");
     for (var b = 0; b < buttons.length; b++) {
       buttons[b].setAttribute("aria-pressed", b === position[i] ? "true" : "false");
@@ -1033,7 +1053,8 @@ class SliderFigure:
                     f'<div class="xsf-control xsf-slider">{label}'
                     f'<input class="xsf-input" type="range" name="{html.escape(name)}" '
                     f'min="0" max="{len(grid) - 1}" step="1" value="{k}" disabled '
-                    f'aria-label="{plain}">'
+                    f'aria-label="{plain}" '
+                    f'aria-valuetext="{html.escape(self._value_text(name, grid[k]))}">'
                     f'<output class="xsf-value">{html.escape(self._value_text(name, grid[k]))}</output>'
                     "</div>"
                 )
