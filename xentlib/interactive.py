@@ -109,7 +109,6 @@ _GREEK = {
 _SUPERSCRIPTS = str.maketrans(
     "0123456789+-=()Tabcdefghijklmnoprstuvwxyz", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵀᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ"
 )
-_SUPERSCRIPT_CHARS = set("0123456789+-=()Tabcdefghijklmnoprstuvwxyz")
 _POWER_SYMBOLS = {"\\top": "ᵀ", "T": "ᵀ", "\\star": "*", "\\ast": "*", "\\prime": "′"}
 # TeX spacing and delimiter commands that are not letters.
 _TEX_SYMBOLS = {",": " ", ";": " ", ":": " ", "!": "", " ": " ", "|": "‖"}
@@ -171,7 +170,7 @@ def label_text(label: str) -> str:
         power = (m.group(1) if m.group(1) is not None else m.group(2)).strip()
         if power in _POWER_SYMBOLS:
             return _POWER_SYMBOLS[power]
-        if power and all(ch in _SUPERSCRIPT_CHARS for ch in power):
+        if power and all(ord(ch) in _SUPERSCRIPTS for ch in power):
             return power.translate(_SUPERSCRIPTS)
         return f" to the power {power}"
 
