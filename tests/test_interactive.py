@@ -588,6 +588,7 @@ def test_each_panel_has_alt_text_saying_what_it_shows(two_panel_figure):
         "Panel 1 of 2: left; x axis: logit z, at z = 0, y = 0",
         "Panel 2 of 2: right; y axis: label η, at z = 0, y = 0",
     ]
+    assert '<p class="xsf-status" aria-live="polite" aria-atomic="true"></p>' in sf.static_html()
     state = sf.states().index({"z": 3.0, "y": 1})
     assert [data["texts"][d[state]] + data["alt"][state] for d in data["described"]] == [
         "Panel 1 of 2: left; x axis: logit z, at z = 3, y = 1",
@@ -666,7 +667,7 @@ def test_figure_html_cuts_two_panels_into_two_svgs():
     assert f'style="max-width:{total}px"' in text
     assert total == pytest.approx(8 * 96, abs=0.3 * 96)
     assert [img["alt"] for img in imgs] == [
-        "Panel 1 of 2: Alpha; loss against logit z; legend: first, second",
+        "Panel 1 of 2: Alpha; loss against logit z; legend: “first”, “second”",
         "Panel 2 of 2: Beta; colour bar: Gamma",
     ]
     # The same drawing gives the same bytes (a re-executed notebook shows no noise).
@@ -780,6 +781,43 @@ def test_a_panel_too_heavy_for_svg_is_a_sharp_webp():
     assert heavy["alt"] == "Panel 1 of 2: many points"
 
 
+def test_alt_text_quotes_legend_entries_that_hold_commas():
+    import matplotlib.pyplot as plt
+
+    from xentlib.interactive import figure_alt_texts
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], label=r"gradient descent, $\eta = 1$")
+    ax.plot([1, 0], label="Newton's method")
+    ax.legend()
+    assert figure_alt_texts(fig, None) == [
+        "Figure: legend: “gradient descent, η = 1”, “Newton's method”"
+    ]
+    plt.close(fig)
+
+
+def growing_ticks_plot(fig, k):
+    """Tick labels as wide as 10**k: much wider at k = 6 than at the default k = 0."""
+    left, right = fig.subplots(1, 2)
+    for ax in (left, right):
+        ax.plot([0, 1], [0, 10.0**k])
+        ax.ticklabel_format(style="plain", useOffset=False)
+    right.set_title(f"up to {10 ** k}")
+
+
+def test_every_state_keeps_its_tick_labels_inside_the_frame_and_its_panel():
+    sf = slider_figure(growing_ticks_plot, k=Choice(list(range(7)), value=0), figsize=(6, 2.5))
+    widths = sf.panel_widths()
+    assert len(widths) == 2
+    for flat in range(len(sf.states())):
+        for frames in sf.panel_frames():
+            pixels = png_pixels(frames[flat]).astype(float)
+            dark = pixels.min(axis=-1) < 128 if pixels.ndim == 3 else pixels < 128
+            # Text cut at a frame's left edge would leave dark pixels in its first column.
+            assert not dark[:, 0].any(), (sf.states()[flat], dark[:, :3].sum())
+            assert not dark[:, -1].any(), sf.states()[flat]
+
+
 def test_alt_text_reads_tex_as_words_and_starts_with_the_figures_label():
     import matplotlib.pyplot as plt
 
@@ -797,9 +835,10 @@ def test_alt_text_reads_tex_as_words_and_starts_with_the_figures_label():
     cuts = _panel_cuts(fig)
     assert figure_alt_texts(fig, cuts) == ["Panel 1 of 2", "Panel 2 of 2: loss"]
     fig.set_label("decision regions and the training loss")
+    # The label describes the whole figure: it is said once, with the first panel.
     assert figure_alt_texts(fig, cuts) == [
-        "Panel 1 of 2 (decision regions and the training loss)",
-        "Panel 2 of 2 (decision regions and the training loss): loss",
+        "Figure in 2 panels: decision regions and the training loss. Panel 1 of 2",
+        "Panel 2 of 2: loss",
     ]
     plt.close(fig)
     fig, ax = plt.subplots()

@@ -418,11 +418,21 @@ var root = document.currentScript.parentNode;
 var data = JSON.parse(root.querySelector("script.xsf-data").textContent);
 var imgs = root.querySelectorAll("img.xsf-frame");
 var controls = root.querySelectorAll(".xsf-control");
+var status = root.querySelector(".xsf-status");
 var position = [];
-function show() {
+var said = [];
+var timer = null;
+function currentState() {
   var state = 0;
+  for (var i = 0; i < controls.length; i++) state = state * data.shape[i] + position[i];
+  return state;
+}
+function described(state) {
+  return data.described.map(function (d) { return data.texts[d[state]].replace(/,? at $/, ""); });
+}
+function show() {
+  var state = currentState();
   for (var i = 0; i < controls.length; i++) {
-    state = state * data.shape[i] + position[i];
     var out = controls[i].querySelector("output.xsf-value");
     if (out) out.textContent = data.labels[i][position[i]];
     var range = controls[i].querySelector("input.xsf-input");
@@ -435,6 +445,15 @@ function show() {
   for (var p = 0; p < imgs.length; p++) {
     imgs[p].src = "data:" + data.mime + ";base64," + data.frames[data.index[p][state]];
     imgs[p].alt = data.texts[data.described[p][state]] + data.alt[state];
+  }
+  // The control announces its value; what the figure now shows differently is
+  // said once the control rests.
+  var now = described(state);
+  var changed = now.filter(function (text, p) { return text !== said[p]; });
+  said = now;
+  if (status && changed.length) {
+    clearTimeout(timer);
+    timer = setTimeout(function () { status.textContent = changed.join(". "); }, 400);
   }
 }
 Array.prototype.forEach.call(controls, function (control, i) {
@@ -458,6 +477,7 @@ Array.prototype.forEach.call(controls, function (control, i) {
     });
   });
 });
+said = described(currentState());
 })();"""
 
 # Self-contained look of the controls (the book's stylesheet may refine it).
@@ -465,6 +485,8 @@ _STYLE = (
     ".xent-slider-figure .xsf-control{display:flex;flex-wrap:wrap;align-items:center;"
     "gap:0.3em 0.6em;margin:0.25em 0}"
     ".xent-slider-figure .xsf-label{min-width:8em}"
+    ".xent-slider-figure .xsf-status{position:absolute;width:1px;height:1px;overflow:hidden;"
+    "clip:rect(0 0 0 0);white-space:nowrap}"
     ".xent-slider-figure input.xsf-input{flex:1 1 10em;max-width:18em;min-width:6em}"
     ".xent-slider-figure .xsf-buttons{display:inline-flex;flex-wrap:wrap}"
     ".xent-slider-figure button.xsf-option{font:inherit;min-height:2.2em;min-width:2.75em;"
@@ -545,13 +567,11 @@ def _panel_axes(fig: Any) -> list[list[Any]]:
     return columns
 
 
-def _panel_cuts(fig: Any) -> list[float] | None:
-    """Where to cut a drawn figure into its panels: x positions in pixels.
+def _panel_spans(fig: Any) -> list[tuple[float, float]] | None:
+    """Each panel's horizontal extent in pixels, tick labels and titles included.
 
-    The cut between two neighbouring panels is the middle of the gap between
-    their tight bounding boxes (tick labels and titles included). ``None`` when
-    the figure is one panel, when panels' boxes overlap, or when it has
-    figure-level text (a suptitle, a figure legend) that no single panel owns.
+    ``None`` when the figure is one panel, or when it has figure-level text (a
+    suptitle, a figure legend) that no single panel owns.
     """
     if (
         getattr(fig, "_suptitle", None) is not None
@@ -572,10 +592,33 @@ def _panel_cuts(fig: Any) -> list[float] | None:
     ]
     if not all(boxes):
         return None
-    spans = [(min(b.x0 for b in bs), max(b.x1 for b in bs)) for bs in boxes]
-    if any(left[1] > right[0] for left, right in zip(spans, spans[1:])):
+    return [(min(b.x0 for b in bs), max(b.x1 for b in bs)) for bs in boxes]
+
+
+def _cuts_between(spans_per_drawing: Sequence[Sequence[tuple[float, float]]]) -> list[float] | None:
+    """Cuts (x in pixels) between panels that hold for every drawing: the middle
+    of the gap that each panel's widest extent leaves; ``None`` if the panels
+    overlap in some drawing."""
+    if not spans_per_drawing or len({len(s) for s in spans_per_drawing}) != 1:
         return None
-    return [0.5 * (left[1] + right[0]) for left, right in zip(spans, spans[1:])]
+    n = len(spans_per_drawing[0])
+    right_edge = [max(s[k][1] for s in spans_per_drawing) for k in range(n)]
+    left_edge = [min(s[k][0] for s in spans_per_drawing) for k in range(n)]
+    if any(right_edge[k] > left_edge[k + 1] for k in range(n - 1)):
+        return None
+    return [0.5 * (right_edge[k] + left_edge[k + 1]) for k in range(n - 1)]
+
+
+def _panel_cuts(fig: Any) -> list[float] | None:
+    """Where to cut a drawn figure into its panels: x positions in pixels.
+
+    The cut between two neighbouring panels is the middle of the gap between
+    their tight bounding boxes (tick labels and titles included). ``None`` when
+    the figure is one panel, when panels' boxes overlap, or when it has
+    figure-level text (a suptitle, a figure legend) that no single panel owns.
+    """
+    spans = _panel_spans(fig)
+    return None if spans is None else _cuts_between([spans])
 
 
 def _describe_axes(axes: Sequence[Any]) -> str:
@@ -600,7 +643,8 @@ def _describe_axes(axes: Sequence[Any]) -> str:
         if legend is not None:
             entries = [t.get_text() for t in legend.get_texts() if t.get_text()]
             if entries:
-                parts.append("legend: " + ", ".join(entries))
+                # Quoted: an entry may hold commas of its own ("descent, η = 1").
+                parts.append("legend: " + ", ".join(f"“{e}”" for e in entries))
         if not (title or x or y or legend):
             # A diagram: its words are the text placed on it.
             words = [t.get_text() for t in ax.texts if t.get_text().strip()]
@@ -609,13 +653,39 @@ def _describe_axes(axes: Sequence[Any]) -> str:
     return label_text("; ".join(parts))
 
 
+def _figure_words(fig: Any) -> tuple[str, str, list[str]]:
+    """What a drawn figure says of itself: its label, the description of all
+    its axes together, and the description of each panel side by side."""
+    label = label_text(fig.get_label() or "")
+    return label, _describe_axes(list(fig.axes)), [_describe_axes(c) for c in _panel_axes(fig)]
+
+
+def _alt_texts(words: tuple[str, str, list[str]], cuts: Sequence[float] | None) -> list[str]:
+    label, whole, panels = words
+    # The label is sentences of its own; the description that follows, a list.
+    label = label.rstrip(" .")
+    if not cuts:
+        text = ". ".join(t for t in (label, whole) if t)
+        return [f"Figure: {text}" if text else "Figure"]
+    n = len(cuts) + 1
+    if len(panels) != n:
+        # A slider state drawn with other panels than the cuts were made for.
+        panels = [""] * n
+    alts = [f"Panel {k + 1} of {n}: {t}" if t else f"Panel {k + 1} of {n}" for k, t in enumerate(panels)]
+    if label:
+        # The figure's label describes the whole: said once, before the first panel.
+        alts[0] = f"Figure in {n} panels: {label}. {alts[0]}"
+    return alts
+
+
 def figure_alt_texts(fig: Any, cuts: Sequence[float] | None) -> list[str]:
     """Alt text of each image a figure is shown as (one, or one per panel).
 
     Built from what the figure says about itself: titles, axis labels,
-    legend entries and colour bar labels (``$...$`` read as plain text),
-    after the figure's label if it has one (``fig.set_label("...")``, for
-    what no text on the figure says, such as a picture of decision regions).
+    legend entries (quoted) and colour bar labels (``$...$`` read as plain
+    text), after the figure's label if it has one (``fig.set_label("...")``,
+    for what no text on the figure says: what it shows). A figure cut into
+    panels says its label once, before the first panel's description.
 
     Examples:
         >>> from matplotlib.figure import Figure
@@ -624,22 +694,11 @@ def figure_alt_texts(fig: Any, cuts: Sequence[float] | None) -> list[str]:
         >>> _ = ax.set(title="loss", xlabel="logit $z$", ylabel="$L$")
         >>> figure_alt_texts(fig, None)
         ['Figure: loss; L against logit z']
-        >>> fig.set_label("the loss falls as the logit grows")
+        >>> fig.set_label("The loss falls as the logit grows.")
         >>> figure_alt_texts(fig, None)
-        ['Figure: the loss falls as the logit grows; loss; L against logit z']
+        ['Figure: The loss falls as the logit grows. loss; L against logit z']
     """
-    columns = _panel_axes(fig) if cuts else [list(fig.axes)]
-    if cuts and len(columns) != len(cuts) + 1:
-        # A slider state drawn with other panels than the cuts were made for.
-        columns = [[] for _ in range(len(cuts) + 1)]
-    label = label_text(fig.get_label() or "")
-    texts = [_describe_axes(c) for c in columns]
-    if not cuts:
-        words = "; ".join(t for t in (label, texts[0]) if t)
-        return [f"Figure: {words}" if words else "Figure"]
-    n = len(texts)
-    head = [f"Panel {k + 1} of {n}" + (f" ({label})" if label else "") for k in range(n)]
-    return [f"{h}: {t}" if t else h for h, t in zip(head, texts)]
+    return _alt_texts(_figure_words(fig), cuts)
 
 
 def _svg_data_uri(svg: bytes) -> str:
@@ -945,35 +1004,85 @@ class SliderFigure:
         return self._images
 
     def _draw_states(self) -> list[Any]:
+        """Every state drawn in one layout: the default state's, shrunk if
+        another state's text (a wider tick label) would leave the figure."""
         states = self.states()
         default_flat = self._flat_index(self.default_index)
         fig = self._new_figure(self.dpi)
         self.plot(fig, **states[default_flat])
-        default_image = self._quantized(fig)
-        # Panels are cut where the default state's layout leaves a gap; every
-        # state keeps that layout, so the cuts hold for all of them.
-        cuts = _panel_cuts(fig)
-        self._cuts = [round(c) for c in cuts or []]
-        default_alt = figure_alt_texts(fig, cuts)
+        fig.canvas.draw()
         positions = [ax.get_position() for ax in fig.axes]
-        images, self._panel_alt = [], []
-        for flat, state in enumerate(states):
-            if flat == default_flat:
-                images.append(default_image)
-                self._panel_alt.append(default_alt)
-                continue
-            fig.clear()
-            fig.set_layout_engine("none")
-            self.plot(fig, **state)
-            if len(fig.axes) == len(positions):
-                for ax, pos in zip(fig.axes, positions):
-                    ax.set_position(pos)
-            else:
-                fig.set_layout_engine("constrained")
+        # Text the default state itself puts outside the figure is not a reason
+        # to move its axes; text beyond that, in another state, is.
+        allowed = self._overhang(fig)
+        images, spans, words, spilled = [], [], [], []
+        for state in states:
+            self._draw_in(fig, state, positions)
             images.append(self._quantized(fig))
+            if any(o > a + 0.5 for o, a in zip(self._overhang(fig), allowed)):
+                spilled.append(state)
+            spans.append(_panel_spans(fig))
             # A title may show a slider's value: each state says what it shows.
-            self._panel_alt.append(figure_alt_texts(fig, cuts))
+            words.append(_figure_words(fig))
+        if spilled:
+            positions = self._fitting_positions(fig, spilled, positions)
+            for flat, state in enumerate(states):
+                self._draw_in(fig, state, positions)
+                images[flat] = self._quantized(fig)
+                spans[flat] = _panel_spans(fig)
+        # Panels are cut where every state leaves a gap between them.
+        default = spans[default_flat]
+        cuts = None if default is None else _cuts_between(
+            [s for s in spans if s is not None and len(s) == len(default)]
+        )
+        self._cuts = [round(c) for c in cuts or []]
+        self._panel_alt = [_alt_texts(w, cuts) for w in words]
         return images
+
+    def _draw_in(self, fig: Any, state: dict[str, Any], positions: Sequence[Any]) -> None:
+        """Draw ``state`` with its axes at ``positions`` (when it has as many axes)."""
+        fig.clear()
+        fig.set_layout_engine("none")
+        self.plot(fig, **state)
+        if len(fig.axes) == len(positions):
+            for ax, pos in zip(fig.axes, positions):
+                ax.set_position(pos)
+        else:
+            fig.set_layout_engine("constrained")
+
+    @staticmethod
+    def _overhang(fig: Any) -> tuple[float, ...]:
+        """How far (pixels) the drawn figure's contents reach past its left,
+        bottom, right and top edges (0 where they stay inside)."""
+        box = fig.get_tightbbox(fig.canvas.get_renderer())
+        width, height = fig.get_size_inches()
+        return tuple(
+            max(0.0, fig.dpi * d)
+            for d in (-box.x0, -box.y0, box.x1 - width, box.y1 - height)
+        )
+
+    def _fitting_positions(self, fig: Any, spilled: Sequence[dict[str, Any]],
+                           positions: Sequence[Any]) -> list[Any]:
+        """Axes positions inside both ``positions`` and each spilled state's
+        own constrained layout, so that every state's text fits."""
+        from matplotlib.transforms import Bbox
+
+        boxes = [[p.get_points().copy() for p in positions]]
+        for state in spilled:
+            fig.clear()
+            fig.set_layout_engine("constrained")
+            self.plot(fig, **state)
+            fig.canvas.draw()
+            if len(fig.axes) == len(positions):
+                boxes.append([ax.get_position().get_points() for ax in fig.axes])
+        fitted = []
+        for k in range(len(positions)):
+            (x0, y0), (x1, y1) = boxes[0][k]
+            for other in boxes[1:]:
+                (a0, b0), (a1, b1) = other[k]
+                x0, y0, x1, y1 = max(x0, a0), max(y0, b0), min(x1, a1), min(y1, b1)
+            fitted.append(Bbox([[x0, y0], [x1, y1]]))
+        return fitted
 
     def _flat_index(self, index: Sequence[int]) -> int:
         flat = 0
@@ -999,7 +1108,9 @@ class SliderFigure:
         ``index[panel][state]``, the frame of each panel in each state, and
         its alt text ``texts[described[panel][state]] + alt[state]``: what
         the panel shows (its titles, axis labels and legend, each distinct
-        text stored once) and the controls' values.
+        text stored once) and the controls' values. When a control moves and
+        a panel's description changes (a title showing the value), a polite
+        live region says the new description once the control rests.
         """
         panels = self.panel_frames()
         unique: dict[bytes, int] = {}
@@ -1073,6 +1184,7 @@ class SliderFigure:
             f"<style>{_STYLE}{_PANELS_STYLE}</style>"
             f'<div class="xent-panels" style="max-width:{sum(self.panel_widths())}px">{images}</div>'
             f'<div class="xsf-controls">{"".join(controls)}</div>'
+            '<p class="xsf-status" aria-live="polite" aria-atomic="true"></p>'
             f'<script type="application/json" class="xsf-data">{_json_for_script(data)}</script>'
             f"<script>{_SCRIPT}</script>"
             "</div>"

@@ -55,6 +55,9 @@ WIDGET_REPR = re.compile(
 # the notebook tests (a kernel and a pytest worker on the same cores) MathJax's line
 # breaking on a phone-width page has taken over a minute.
 PAGE_TIMEOUT_MS = 180_000
+# How long a loaded page may take to fall network-quiet before the test looks at what
+# is still in flight (Chromium starved of CPU reports quiet late, or not at all).
+SETTLE_MS = 45_000
 MAX_PAGE_BYTES = 2_500_000
 # WCAG 2.0 and 2.1, levels A and AA, as axe-core tags its rules.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -370,6 +373,17 @@ def _exercise_choices(page) -> list[dict]:
     return results
 
 
+def _panel_descriptions(figure) -> list[str]:
+    """What each panel of a slider figure shows, by its alt text without the values."""
+    alts = figure.locator("img.xsf-frame").evaluate_all("imgs => imgs.map(i => i.alt)")
+    return [_without_values(a) for a in alts]
+
+
+def _without_values(alt: str) -> str:
+    head, sep, _ = alt.rpartition(" at ")
+    return head.removesuffix(",") if sep else alt
+
+
 def _exercise_sliders(page) -> tuple[list[dict], int]:
     results = []
     figures = page.locator(".xent-slider-figure")
@@ -390,10 +404,19 @@ def _exercise_sliders(page) -> tuple[list[dict], int]:
                 key = "Home" if before_value == control.get_attribute("max") else "End"
                 control.scroll_into_view_if_needed()
                 control.focus()
+                before_said = _panel_descriptions(figure)
                 control.press(key)
                 result["moved"] = control.input_value() != before_value
                 result["figure_changed"] = _frame_sources(figure) != before_src
                 result["image_ok"] = figure.evaluate(_FRAMES_DECODE)
+                # What the figure now shows differently is said by the live region.
+                changed = [d for d, b in zip(_panel_descriptions(figure), before_said) if d != b]
+                page.wait_for_timeout(600)
+                status = figure.locator(".xsf-status")
+                result["announced"] = (
+                    status.get_attribute("aria-live") == "polite"
+                    and (not changed or status.inner_text() == ". ".join(changed))
+                )
                 control.evaluate(_SET_RANGE, before_value)
                 result["restored"] = _frame_sources(figure) == before_src
             results.append(result)
@@ -421,7 +444,10 @@ def _run_axe(page, axe_source: str) -> list[dict]:
     """axe-core's WCAG 2 A/AA violations in the page as it is now."""
     page.add_script_tag(content=axe_source)
     return page.evaluate(
-        """tags => axe.run(document, {runOnly: {type: "tag", values: tags}})
+        # Only violations are read: axe then checks one node of each passing rule
+        # instead of collecting every pass (a page of formulas has thousands).
+        """tags => axe.run(document, {runOnly: {type: "tag", values: tags},
+                                      resultTypes: ["violations"]})
           .then(r => r.violations.map(v => ({
             id: v.id, impact: v.impact, help: v.help,
             nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + ": "
@@ -460,6 +486,20 @@ def _served_file(url: str, base: str, site_dir: Path, mathjax_dir: Path) -> Path
     return None
 
 
+def _settle(page, in_flight: dict, report: PageReport) -> None:
+    """Wait until the page's network falls quiet (no request for 0.5 s). If it has
+    not after SETTLE_MS, a request still unanswered is a failed request of the page;
+    with none, the page is settled and Chromium late to say so."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    try:
+        page.wait_for_load_state("networkidle", timeout=SETTLE_MS)
+    except PlaywrightTimeoutError:
+        report.failed_requests.extend(
+            f"{url} (unanswered after {SETTLE_MS // 1000} s)" for url in in_flight.values()
+        )
+
+
 def _visit(context, base: str, mathjax_dir: Path, page_path: str, viewport=DESKTOP,
            scheme: str = "light", axe_source: str | None = None,
            site_dir: Path | None = None) -> PageReport:
@@ -492,13 +532,17 @@ def _visit(context, base: str, mathjax_dir: Path, page_path: str, viewport=DESKT
             report.loaded_files.append(name)
             report.heaviest = sorted(report.heaviest + [(raw, name)], reverse=True)[:6]
 
+    in_flight: dict[object, str] = {}
+    page.on("request", lambda r: in_flight.__setitem__(r, r.url))
+    page.on("requestfailed", lambda r: in_flight.pop(r, None))
+    page.on("requestfinished", lambda r: in_flight.pop(r, None))
     page.on("response", on_response)
     page.on("requestfinished", on_finished)
     page.route("**/*", _route_offline(base, mathjax_dir, report))
     try:
         page.goto(report.url, wait_until="load", timeout=PAGE_TIMEOUT_MS)
         # A redirect page (the book's index.html) navigates on: check where it lands.
-        page.wait_for_load_state("networkidle", timeout=PAGE_TIMEOUT_MS)
+        _settle(page, in_flight, report)
         page.wait_for_load_state("load", timeout=PAGE_TIMEOUT_MS)
         report.final_url = page.url
         loaded = _wait_for_math(page)
@@ -520,7 +564,7 @@ def _visit(context, base: str, mathjax_dir: Path, page_path: str, viewport=DESKT
         report.hrefs = page.evaluate(
             "() => Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"
         )
-        page.wait_for_load_state("networkidle", timeout=PAGE_TIMEOUT_MS)
+        _settle(page, in_flight, report)
         if page.url != report.final_url:
             report.console_errors.append(f"left the page for {page.url} while being tested")
     finally:
@@ -542,11 +586,15 @@ def visit(browser_context, server, mathjax_dir, axe_source, site_dir):
             args = (browser_context, server, mathjax_dir, page_path, viewport, scheme, axe_source,
                     site_dir)
             try:
-                reports[key] = _visit(*args)
+                report = _visit(*args)
+                stalled = any("unanswered after" in r for r in report.failed_requests)
             except PlaywrightTimeoutError:
+                stalled = True
+            if stalled:
                 # On a machine busy with the notebook tests beside these, Chromium can
                 # stall for a minute; a page that fails to settle twice is a defect.
-                reports[key] = _visit(*args)
+                report = _visit(*args)
+            reports[key] = report
         return reports[key]
 
     return get
@@ -766,6 +814,7 @@ def test_every_slider_moves_its_figure(page_path, visit):
         assert s["moved"], f"{where}: the slider did not move"
         assert s["figure_changed"], f"{where}: the figure did not change"
         assert s["image_ok"], f"{where}: the new frame does not decode"
+        assert s["announced"], f"{where}: the live region did not say what changed"
         assert s["restored"], f"{where}: moving back did not restore the figure"
 
 
