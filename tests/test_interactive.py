@@ -781,6 +781,36 @@ def test_a_panel_too_heavy_for_svg_is_a_sharp_webp():
     assert heavy["alt"] == "Panel 1 of 2: many points"
 
 
+def test_figures_that_show_values_as_colours_are_marked_to_keep_them():
+    import matplotlib.pyplot as plt
+
+    from xentlib.interactive import figure_html
+
+    lines, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    ax.fill_between([0, 1], [0, 0], [1, 0], alpha=0.3)
+    heat, bx = plt.subplots()
+    bx.imshow(np.eye(3), cmap="RdBu")
+    regions, cx = plt.subplots()
+    cx.contourf(np.arange(4.0)[:, None] * np.arange(4.0))
+    assert "xent-colour-map" not in figure_html(lines)
+    assert "xent-colour-map" in figure_html(heat)
+    assert "xent-colour-map" in figure_html(regions)
+    for fig in (lines, heat, regions):
+        plt.close(fig)
+
+    def heat_plot(fig, t):
+        fig.subplots().imshow(t * np.eye(2))
+
+    def line_plot(fig, t):
+        fig.subplots().plot([0, 1], [0, t])
+
+    assert 'class="xent-slider-figure xent-colour-map"' in slider_figure(
+        heat_plot, t=Slider(0, 1, steps=15)).static_html()
+    assert 'class="xent-slider-figure"' in slider_figure(
+        line_plot, t=Slider(0, 1, steps=15)).static_html()
+
+
 def test_alt_text_quotes_legend_entries_that_hold_commas():
     import matplotlib.pyplot as plt
 

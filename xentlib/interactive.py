@@ -621,6 +621,19 @@ def _panel_cuts(fig: Any) -> list[float] | None:
     return None if spans is None else _cuts_between([spans])
 
 
+def _has_colour_map(fig: Any) -> bool:
+    """Whether the figure shows values as colours (an image, a mesh, filled
+    contours, points coloured by value): the book's dark scheme keeps such a
+    figure's colours instead of inverting them."""
+    for ax in fig.axes:
+        if ax.images:
+            return True
+        for artist in ax.collections:
+            if getattr(artist, "get_array", None) is not None and artist.get_array() is not None:
+                return True
+    return False
+
+
 def _describe_axes(axes: Sequence[Any]) -> str:
     """What one panel shows, in words: its title, axes, legend and colour bar."""
     parts = []
@@ -757,7 +770,8 @@ def figure_html(fig: Any) -> str:
     192 dpi instead. Every image has alt text from
     :func:`figure_alt_texts`. Images are drawn on the figure's
     own (white) background, for a light page; the book's dark scheme inverts
-    their lightness (see ``_ext/static/xent-figures.css``).
+    their lightness (see ``_ext/static/xent-figures.css``), except in a
+    figure that shows values as colours (class ``xent-colour-map``).
     """
     from matplotlib.transforms import Bbox
 
@@ -793,9 +807,10 @@ def figure_html(fig: Any) -> str:
     finally:
         fig.set_layout_engine(engine if engine is not None else "none")
     total = round(96 * tight.width)
+    kind = " xent-colour-map" if _has_colour_map(fig) else ""
     return (
         f"<style>{_PANELS_STYLE}</style>"
-        f'<div class="xent-figure xent-panels" style="max-width:{total}px">'
+        f'<div class="xent-figure xent-panels{kind}" style="max-width:{total}px">'
         f'{"".join(images)}</div>'
     )
 
@@ -873,6 +888,7 @@ class SliderFigure:
         self._images: list[Any] | None = None
         self._cuts: list[int] = []
         self._panel_alt: list[list[str]] = []
+        self._colour_map = False
 
     # -- drawing -----------------------------------------------------------
 
@@ -1011,6 +1027,7 @@ class SliderFigure:
         fig = self._new_figure(self.dpi)
         self.plot(fig, **states[default_flat])
         fig.canvas.draw()
+        self._colour_map = _has_colour_map(fig)
         positions = [ax.get_position() for ax in fig.axes]
         # Text the default state itself puts outside the figure is not a reason
         # to move its axes; text beyond that, in another state, is.
@@ -1180,7 +1197,8 @@ class SliderFigure:
                     f'{label}<span class="xsf-buttons">{buttons}</span></div>'
                 )
         return (
-            '<div class="xent-slider-figure" style="max-width:100%">'
+            f'<div class="xent-slider-figure{" xent-colour-map" if self._colour_map else ""}" '
+            'style="max-width:100%">'
             f"<style>{_STYLE}{_PANELS_STYLE}</style>"
             f'<div class="xent-panels" style="max-width:{sum(self.panel_widths())}px">{images}</div>'
             f'<div class="xsf-controls">{"".join(controls)}</div>'

@@ -1069,13 +1069,18 @@ def test_print_shows_no_widget_chrome_and_keeps_titles_with_steps(
                 .filter(c => shown(c) && (getComputedStyle(c).overflowX !== "visible"
                   || (c.classList.contains("cell_input") && getComputedStyle(c).breakInside !== "avoid")))
                 .length;
-              return {chrome, hints, titles, emptyCode};
+              // Solutions, folded on screen, print with their text.
+              const foldedSolutions = Array.from(document.querySelectorAll(
+                  ".bd-article .solution.dropdown > .admonition-title ~ *"))
+                .filter(e => !shown(e)).length;
+              return {chrome, hints, titles, emptyCode, foldedSolutions};
             }"""
         )
         assert not result["chrome"], f"{path} printed shows controls: {result['chrome'][:5]}"
         assert result["hints"] == 0, f"{path} printed shows 'Click to hide/show'"
         assert result["titles"] == 0, f"{path} printed: derivation titles may end a page alone"
         assert result["emptyCode"] == 0, f"{path} printed shows empty code frames"
+        assert result["foldedSolutions"] == 0, f"{path} prints solutions folded, without their text"
         assert not report.console_errors, report.console_errors
     finally:
         page.close()
