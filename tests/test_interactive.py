@@ -811,6 +811,25 @@ def test_figures_that_show_values_as_colours_are_marked_to_keep_them():
         line_plot, t=Slider(0, 1, steps=15)).static_html()
 
 
+def test_symbols_from_tex_fonts_are_drawn_as_outlines_not_as_wrong_characters():
+    import matplotlib.pyplot as plt
+
+    from xentlib.interactive import figure_html
+
+    def texts_of(text):
+        fig, ax = plt.subplots(figsize=(2, 1))
+        ax.text(0.1, 0.5, text)
+        ax.axis("off")
+        imgs, svgs = _svg_images(figure_html(fig))
+        plt.close(fig)
+        return [e.text.strip() for e in svgs[0].iter()
+                if e.tag.endswith(("text", "tspan")) and e.text and e.text.strip()]
+
+    # Mathtext's prime is "0" of the cmsy10 font: as text, a browser shows a 0.
+    assert texts_of(r"$\mathrm{relu}'(z)$") == []
+    assert texts_of(r"$\mathrm{relu}(z)$") == ["r", "e", "l", "u", "(", ")", "z"]
+
+
 def test_alt_text_quotes_legend_entries_that_hold_commas():
     import matplotlib.pyplot as plt
 

@@ -527,6 +527,8 @@ _SVG_BUDGET = 150_000
 # pixels: beyond 1.5 times their size they would blur (their text is legible
 # at their own size, see phone_font_size).
 _MAX_UPSCALE = 1.5
+# Font families of the TeX fonts bundled with matplotlib, in an SVG's text.
+_TEX_FONT = re.compile(rb"font-family: ?'?(cm(sy|r|mi|ex|tt|ss|b)10|STIX)")
 # A diagram's alt text names at most this many of its labels.
 _MAX_DIAGRAM_LABELS = 16
 # Formatting commands that carry no words of their own in alt text.
@@ -733,16 +735,26 @@ def _panel_source(fig: Any, box: Any) -> str:
     import matplotlib
     from PIL import Image
 
-    buf = io.BytesIO()
-    # Text stays text: smaller than glyph outlines, and it can be selected. A
-    # fixed salt gives the same element ids at every run, so a re-executed
-    # notebook's output changes only where its figure does.
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "xent"}):
-        fig.savefig(
-            buf, format="svg", bbox_inches=box,
-            facecolor=fig.get_facecolor(), edgecolor=fig.get_edgecolor(),
-            metadata={"Date": None},
-        )
+    def svg(fonttype: str) -> io.BytesIO:
+        buf = io.BytesIO()
+        # A fixed salt gives the same element ids at every run, so a
+        # re-executed notebook's output changes only where its figure does.
+        with matplotlib.rc_context({"svg.fonttype": fonttype, "svg.hashsalt": "xent"}):
+            fig.savefig(
+                buf, format="svg", bbox_inches=box,
+                facecolor=fig.get_facecolor(), edgecolor=fig.get_edgecolor(),
+                metadata={"Date": None},
+            )
+        return buf
+
+    # Text stays text: smaller than glyph outlines, and it can be selected.
+    # Mathtext draws some symbols (a prime, a big bracket) from TeX's own fonts,
+    # at the code points of those fonts ("′" is "0" of cmsy10): a browser
+    # without them shows the wrong character, so such a figure's text is drawn
+    # as outlines.
+    buf = svg("none")
+    if _TEX_FONT.search(buf.getvalue()):
+        buf = svg("path")
     if buf.tell() <= _SVG_BUDGET:
         return _svg_data_uri(buf.getvalue())
     buf = io.BytesIO()
