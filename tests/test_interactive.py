@@ -842,6 +842,9 @@ def test_alt_text_quotes_legend_entries_that_hold_commas():
     assert figure_alt_texts(fig, None) == [
         "Figure: legend: “gradient descent, η = 1”, “Newton's method”"
     ]
+    # A title on two lines is read as one.
+    ax.set_title("naive:\n$a_1$ 0.5815")
+    assert figure_alt_texts(fig, None)[0].startswith("Figure: naive: a1 0.5815; legend")
     plt.close(fig)
 
 

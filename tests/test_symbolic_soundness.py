@@ -254,6 +254,40 @@ def test_budget_stops_a_long_computation():
     assert within(5, sum, [1, 2]) == (True, 3)
 
 
+def test_an_alarm_that_lands_in_a_finalizer_is_not_reported():
+    """A budget's alarm raised inside a finalizer cannot stop the stage there; Python
+    would report it ("Exception ignored in ..." on stderr: a notebook's output would
+    change). It is dropped, the alarm fires again, and the stage stops."""
+    import gc
+    import sys
+
+    from xentlib.symbolic.budgets import BudgetExceeded
+
+    class Alarmed:
+        def __del__(self):
+            raise BudgetExceeded()
+
+    def work():
+        Alarmed()
+        gc.collect()
+        sp.factor(sp.expand((x + y + z + w + 1) ** 40))
+
+    reported = []
+    outer = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: reported.append(unraisable.exc_type)
+    try:
+        hook = sys.unraisablehook
+        finished, _ = within(0.5, work)
+        assert not finished
+        assert reported == [] and sys.unraisablehook is hook
+        # Outside a budget, an unraisable exception is reported as usual.
+        Alarmed()
+        gc.collect()
+        assert reported == [BudgetExceeded]
+    finally:
+        sys.unraisablehook = outer
+
+
 def test_a_wrong_newton_step_is_refuted_in_seconds():
     L = xs.bce_with_logits(w * x, y)
     newton = w - sp.Derivative(L, w) / sp.Derivative(L, w, 2)

@@ -672,7 +672,10 @@ def _figure_words(fig: Any) -> tuple[str, str, list[str]]:
     """What a drawn figure says of itself: its label, the description of all
     its axes together, and the description of each panel side by side."""
     label = label_text(fig.get_label() or "")
-    return label, _describe_axes(list(fig.axes)), [_describe_axes(c) for c in _panel_axes(fig)]
+    words = (label, _describe_axes(list(fig.axes)), *(_describe_axes(c) for c in _panel_axes(fig)))
+    # A title on two lines is one line read aloud (and one line of a live region).
+    label, whole, *panels = (" ".join(w.split()) for w in words)
+    return label, whole, panels
 
 
 def _alt_texts(words: tuple[str, str, list[str]], cuts: Sequence[float] | None) -> list[str]:
@@ -995,8 +998,9 @@ class SliderFigure:
         """The compact frame (lossless WebP) of every state, in the order of :meth:`states`.
 
         The layout (axes positions) is computed once, for the default state,
-        and reused for every other state: the axes stay still while the
-        sliders move, and each frame costs one draw.
+        and reused for every other state, shrunk only if some state's text
+        would otherwise leave the figure: the axes stay still while the
+        sliders move, and each frame costs one draw (two when shrunk).
         """
         if self._frames is None:
             self._frames = [self._encode(image) for image in self._drawn()]

@@ -10,11 +10,13 @@ Budgets count the processor time of this process, not the time on the wall clock
 verdict does not depend on what else the machine is doing (a notebook prints the same
 marks on every run). On the main thread of a POSIX process (a notebook kernel, a test
 run) a budget is enforced by a ``SIGPROF`` timer; elsewhere (another thread, Windows) it
-is checked between stages only (:func:`expired`), and the cheap stages run first.
+is checked between stages only (:func:`expired`), and the cheap stages run first. An
+alarm that lands in a finalizer is dropped silently and fires again a moment later.
 """
 
 import contextlib
 import signal
+import sys
 import threading
 import time
 
@@ -51,6 +53,19 @@ def _arm():
     signal.setitimer(signal.ITIMER_PROF, remaining, _REPEAT)
 
 
+def _quiet_unraisable(previous):
+    """An unraisable-exception hook that drops a budget's alarm: one that lands in a
+    finalizer or a callback cannot stop the stage there (Python reports it on stderr,
+    "Exception ignored in ...", and goes on); the alarm fires again shortly, where it can."""
+
+    def hook(unraisable):
+        if unraisable.exc_type is BudgetExceeded:
+            return
+        previous(unraisable)
+
+    return hook
+
+
 def expired():
     """Whether the innermost budget in force has run out."""
     return bool(_DEADLINES) and time.process_time() >= _DEADLINES[-1]
@@ -62,9 +77,11 @@ def _budget(seconds):
     if _DEADLINES:
         deadline = min(deadline, _DEADLINES[-1])
     interrupt = _can_interrupt()
-    previous = None
+    previous = previous_hook = None
     if interrupt and not _DEADLINES:
         previous = signal.signal(signal.SIGPROF, _on_alarm)
+        previous_hook = sys.unraisablehook
+        sys.unraisablehook = _quiet_unraisable(previous_hook)
     _DEADLINES.append(deadline)
     try:
         if interrupt:
@@ -80,6 +97,7 @@ def _budget(seconds):
                 _arm()
                 if not _DEADLINES:
                     signal.signal(signal.SIGPROF, previous)
+                    sys.unraisablehook = previous_hook
         finally:
             if interrupt:
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGPROF})
