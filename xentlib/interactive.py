@@ -1000,7 +1000,8 @@ class SliderFigure:
         The layout (axes positions) is computed once, for the default state,
         and reused for every other state, shrunk only if some state's text
         would otherwise leave the figure: the axes stay still while the
-        sliders move, and each frame costs one draw (two when shrunk).
+        sliders move, and each frame costs one draw (two when shrunk), after
+        one draw of the default state that lays the axes out.
         """
         if self._frames is None:
             self._frames = [self._encode(image) for image in self._drawn()]
